@@ -1,0 +1,61 @@
+// Origin policy and CORS headers. The same check guards long-polling requests and WebSocket
+// upgrades: browsers do not apply CORS to WebSockets, so without it any page could open a
+// socket with the user's cookies (cross-site WebSocket hijacking).
+
+import type { EngineRequest, ResponseHeaders } from "./http.js";
+import type { CorsOptions } from "./options.js";
+
+function hostOfOrigin(origin: string): string | null {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+function sameOrigin(origin: string, request: EngineRequest): boolean {
+  const host = (request.header("x-forwarded-host") ?? request.header("host"))?.split(",")[0]?.trim().toLowerCase();
+  return host !== undefined && host !== "" && hostOfOrigin(origin) === host;
+}
+
+/** Is this request's origin acceptable? Requests without an Origin header are not from a browser page. */
+export async function isOriginAllowed(cors: CorsOptions | null, request: EngineRequest): Promise<boolean> {
+  const origin = request.header("origin");
+  if (origin === undefined) return true;
+  if (cors === null || cors.origin === undefined || cors.origin === false) return sameOrigin(origin, request);
+  const allowed = cors.origin;
+  if (allowed === true || allowed === "*") return true;
+  if (typeof allowed === "function") {
+    try {
+      return (await allowed(origin, request)) === true;
+    } catch {
+      return false;
+    }
+  }
+  const list = Array.isArray(allowed) ? allowed : [allowed as string | RegExp];
+  return list.some((entry) => (typeof entry === "string" ? entry === origin : entry.test(origin))) || sameOrigin(origin, request);
+}
+
+/** Headers for an allowed request (call only after isOriginAllowed said yes). */
+export function corsHeaders(cors: CorsOptions | null, request: EngineRequest, headers: ResponseHeaders): void {
+  const origin = request.header("origin");
+  if (origin === undefined || cors === null) return;
+  if (cors.origin === "*" && !cors.credentials) {
+    headers["Access-Control-Allow-Origin"] = "*";
+  } else {
+    headers["Access-Control-Allow-Origin"] = origin;
+    headers["Vary"] = "Origin";
+  }
+  if (cors.credentials) headers["Access-Control-Allow-Credentials"] = "true";
+  if (cors.exposedHeaders?.length) headers["Access-Control-Expose-Headers"] = cors.exposedHeaders.join(",");
+}
+
+export function preflightHeaders(cors: CorsOptions | null, request: EngineRequest, headers: ResponseHeaders): void {
+  corsHeaders(cors, request, headers);
+  if (cors === null) return;
+  headers["Access-Control-Allow-Methods"] = (cors.methods ?? ["GET", "POST", "OPTIONS"]).join(",");
+  const requested = request.header("access-control-request-headers");
+  if (cors.allowedHeaders) headers["Access-Control-Allow-Headers"] = cors.allowedHeaders.join(",");
+  else if (requested) headers["Access-Control-Allow-Headers"] = requested;
+  if (cors.maxAge !== undefined) headers["Access-Control-Max-Age"] = String(cors.maxAge);
+}

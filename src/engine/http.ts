@@ -1,0 +1,79 @@
+// The engine's view of HTTP, independent of any runtime. A runtime adapter (Node's http, a fetch
+// handler on Bun or Deno) wraps its native request in these interfaces; transports are written once
+// against them.
+
+export interface EngineRequest {
+  readonly method: string;
+  /** Path and query string as received, e.g. `/socket.io/?EIO=4&transport=polling`. */
+  readonly url: string;
+  /** A request header by lower-case name; repeated headers joined with ", ". */
+  header(name: string): string | undefined;
+  /** All headers with lower-case names (built on demand: only the connect handler's environ needs it). */
+  headers(): Record<string, string>;
+  readonly remoteAddress: string;
+  /** Whether the connection is TLS (used for same-origin checks and cookies). */
+  readonly secure: boolean;
+  /** The runtime's own request object (Node's IncomingMessage, a fetch Request...). */
+  readonly raw: unknown;
+}
+
+export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };
+
+export type ResponseHeaders = Record<string, string | string[]>;
+
+/** One HTTP request and the means to answer it. */
+export interface HttpExchange {
+  readonly request: EngineRequest;
+  /** Reads the whole body, giving up (and stopping the upload) once it exceeds `limit` bytes. */
+  readBody(limit: number): Promise<BodyResult>;
+  respond(status: number, headers: ResponseHeaders, body: string | Uint8Array): void;
+  /** Called at most once if the client goes away before `respond` (a pending long-poll). */
+  onAbort(listener: () => void): void;
+}
+
+/** A WebSocket as the engine sees it: frames out, close. Frames in arrive via `WebSocketTransport.onFrame`. */
+export interface WebSocketPeer {
+  /** Sends frames in order, written together (one syscall where the runtime allows). */
+  sendFrames(frames: readonly OutFrame[]): void;
+  close(code?: number, reason?: string): void;
+  /** Bytes accepted by `sendFrames` but not yet handed to the OS. */
+  readonly bufferedAmount: number;
+}
+
+/** What a peer sends: an outgoing packet that caches its encoded forms (see OutPacket). */
+export interface OutFrame {
+  readonly frame: string | Uint8Array;
+  /** A slot where a runtime adapter caches its own wire form of this frame, shared by every recipient. */
+  adapterCache: unknown;
+}
+
+/** Compression of long-polling responses, supplied by the runtime. */
+export interface Compressor {
+  compress(body: Uint8Array, encoding: "gzip" | "deflate"): Promise<Uint8Array>;
+}
+
+/** Parses only what the engine needs from a query string, without allocating a URL object. */
+export function parseQuery(url: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const q = url.indexOf("?");
+  if (q === -1) return out;
+  const end = url.indexOf("#", q);
+  const query = end === -1 ? url.slice(q + 1) : url.slice(q + 1, end);
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const key = eq === -1 ? part : part.slice(0, eq);
+    const value = eq === -1 ? "" : part.slice(eq + 1);
+    try {
+      out.set(decodeURIComponent(key.replace(/\+/g, " ")), decodeURIComponent(value.replace(/\+/g, " ")));
+    } catch {
+      out.set(key, value); // malformed %-escapes: keep the raw text rather than fail the request
+    }
+  }
+  return out;
+}
+
+export function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}

@@ -1,0 +1,140 @@
+import type { EngineRequest } from "./http.js";
+import type { Clock } from "./timers.js";
+
+export type TransportName = "polling" | "websocket";
+
+/** Decides whether a cross-origin request may proceed. */
+export type OriginCheck = (origin: string, request: EngineRequest) => boolean | Promise<boolean>;
+
+export interface CorsOptions {
+  /**
+   * Allowed origins. `"*"` or `true` allows any origin; a string, RegExp or a list of them allows
+   * those; a function decides per request. Without `cors`, only same-origin requests (and requests
+   * with no Origin header, i.e. non-browser clients) are accepted, as python-engineio does.
+   */
+  origin?: boolean | "*" | string | RegExp | readonly (string | RegExp)[] | OriginCheck;
+  /** Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). */
+  credentials?: boolean;
+  /** Preflight `Access-Control-Allow-Methods` (default `GET,POST,OPTIONS`). */
+  methods?: readonly string[];
+  /** Preflight `Access-Control-Allow-Headers` (default: echo the request's). */
+  allowedHeaders?: readonly string[];
+  exposedHeaders?: readonly string[];
+  /** Preflight cache lifetime in seconds. */
+  maxAge?: number;
+}
+
+export interface CookieOptions {
+  name?: string;
+  path?: string;
+  httpOnly?: boolean;
+  sameSite?: "lax" | "strict" | "none";
+  secure?: boolean;
+  /** Seconds. */
+  maxAge?: number;
+  domain?: string;
+}
+
+export interface CompressionOptions {
+  /** Responses smaller than this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+}
+
+export interface EngineOptions {
+  /** URL path the engine answers on (default `/socket.io/`). */
+  path?: string;
+  /** Milliseconds between server pings (default 25000). */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong before closing (default 20000). */
+  pingTimeout?: number;
+  /** Milliseconds a WebSocket upgrade may take before the probe is dropped (default 10000). */
+  upgradeTimeout?: number;
+  /** Largest accepted POST body or WebSocket message, in bytes (default 1e6). Also sent to clients as `maxPayload`. */
+  maxHttpBufferSize?: number;
+  /**
+   * Largest amount of data, in bytes, that may wait to be sent to one client (queued by the engine
+   * plus not yet written by the runtime). A client that stops reading is disconnected with reason
+   * `"buffer full"` once it is exceeded (default 16 MiB).
+   */
+  maxBufferedBytes?: number;
+  /** Transports clients may use (default both). */
+  transports?: readonly TransportName[];
+  /** Allow polling → WebSocket upgrades (default true). */
+  allowUpgrades?: boolean;
+  /** gzip/deflate for long-polling responses (default on, threshold 1024 bytes); `false` to disable. */
+  httpCompression?: boolean | CompressionOptions;
+  /** WebSocket permessage-deflate (default off: it costs CPU and memory per connection). Passed to the runtime's WebSocket server. */
+  perMessageDeflate?: boolean | Record<string, unknown>;
+  /** Set a session cookie on the handshake (default off). `true` means `io`, path `/`, HttpOnly, SameSite=Lax. */
+  cookie?: boolean | CookieOptions;
+  /** Cross-origin policy, applied to HTTP requests and to WebSocket upgrades alike. */
+  cors?: CorsOptions;
+  /** Accept or refuse a new connection (handshake); refusal answers 403 `{"code":4,"message":"Forbidden"}`. */
+  allowRequest?: (request: EngineRequest) => boolean | Promise<boolean>;
+  /** Session ID generator (default: 15 cryptographically random bytes, base64url). */
+  generateId?: (request: EngineRequest) => string;
+  /** Injected clock for timers (tests). */
+  clock?: Clock;
+}
+
+export interface ResolvedEngineOptions {
+  path: string;
+  pingInterval: number;
+  pingTimeout: number;
+  upgradeTimeout: number;
+  maxHttpBufferSize: number;
+  maxBufferedBytes: number;
+  transports: readonly TransportName[];
+  allowUpgrades: boolean;
+  compressionThreshold: number | null;
+  perMessageDeflate: boolean | Record<string, unknown>;
+  cookie: Required<Omit<CookieOptions, "maxAge" | "domain">> & Pick<CookieOptions, "maxAge" | "domain">;
+  cookieEnabled: boolean;
+  cors: CorsOptions | null;
+  allowRequest: EngineOptions["allowRequest"];
+  generateId: EngineOptions["generateId"];
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngineOptions {
+  let path = options.path ?? "/socket.io/";
+  if (!path.startsWith("/")) path = "/" + path;
+  if (!path.endsWith("/")) path += "/";
+  const transports = options.transports ?? ["polling", "websocket"];
+  if (transports.length === 0 || transports.some((t) => t !== "polling" && t !== "websocket")) {
+    throw new RangeError(`transports must list "polling" and/or "websocket"`);
+  }
+  const compression = options.httpCompression ?? true;
+  const cookie = options.cookie ?? false;
+  const cookieOptions = typeof cookie === "object" ? cookie : {};
+  return {
+    path,
+    pingInterval: positive("pingInterval", options.pingInterval, 25_000),
+    pingTimeout: positive("pingTimeout", options.pingTimeout, 20_000),
+    upgradeTimeout: positive("upgradeTimeout", options.upgradeTimeout, 10_000),
+    maxHttpBufferSize: positive("maxHttpBufferSize", options.maxHttpBufferSize, 1_000_000),
+    maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
+    transports,
+    allowUpgrades: options.allowUpgrades ?? true,
+    compressionThreshold: compression === false ? null : typeof compression === "object" ? (compression.threshold ?? 1024) : 1024,
+    perMessageDeflate: options.perMessageDeflate ?? false,
+    cookieEnabled: cookie !== false,
+    cookie: {
+      name: cookieOptions.name ?? "io",
+      path: cookieOptions.path ?? "/",
+      httpOnly: cookieOptions.httpOnly ?? true,
+      sameSite: cookieOptions.sameSite ?? "lax",
+      secure: cookieOptions.secure ?? false,
+      maxAge: cookieOptions.maxAge,
+      domain: cookieOptions.domain,
+    },
+    cors: options.cors ?? null,
+    allowRequest: options.allowRequest,
+    generateId: options.generateId,
+  };
+}

@@ -1,0 +1,397 @@
+// The Engine.IO server: routes HTTP requests and WebSocket upgrades to sessions, performs the
+// handshake, and answers protocol errors exactly as the reference server does. It knows nothing
+// of any runtime: adapters (src/runtime) turn native requests into HttpExchange/EngineRequest and
+// native WebSockets into WebSocketPeer.
+
+import { corsHeaders, isOriginAllowed, preflightHeaders } from "./cors.js";
+import { EngineErrorCode, engineErrorBody, engineErrorStatus } from "./protocol/errors.js";
+import { PacketType } from "./protocol/packet.js";
+import { OutPacket } from "./out-packet.js";
+import { EngineSocket, type CloseReason } from "./socket.js";
+import { PollingTransport } from "./transports/polling.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+import { TimerQueue, systemClock } from "./timers.js";
+import { parseQuery, type Compressor, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "./http.js";
+import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
+import type { SessionHost } from "./session-host.js";
+import { resolveLogger, type Logger } from "../util/logger.js";
+import { toBase64 } from "../util/base64.js";
+
+/** Receives every session's events. One object serves all sessions, so no closure is kept per connection. */
+export interface EngineHandler {
+  onOpen(socket: EngineSocket): void;
+  onMessage(socket: EngineSocket, data: string | Uint8Array): void;
+  onClose(socket: EngineSocket, reason: CloseReason): void;
+}
+
+/**
+ * Where sessions live. A Map by default; kept behind an interface so that a later deployment without
+ * sticky sessions can look a session up elsewhere.
+ */
+export interface SessionTable {
+  get(sid: string): EngineSocket | undefined;
+  set(sid: string, socket: EngineSocket): void;
+  delete(sid: string): void;
+  readonly size: number;
+  values(): IterableIterator<EngineSocket>;
+}
+
+export interface EngineServerOptions extends EngineOptions {
+  logger?: boolean | Logger;
+  /** Runs queued flushes; defaults to setImmediate (end of the current event-loop turn). */
+  scheduleFlush?: (callback: () => void) => void;
+}
+
+export type UpgradeDecision =
+  | { ok: true; headers: ResponseHeaders; request: EngineRequest; sid: string | null; newSid: string | null }
+  | { ok: false; status: number; headers: ResponseHeaders; body: string };
+
+type EngineEvents = {
+  connection: (socket: EngineSocket) => void;
+  message: (socket: EngineSocket, data: string | Uint8Array) => void;
+  close: (socket: EngineSocket, reason: CloseReason) => void;
+};
+
+const JSON_HEADERS = { "Content-Type": "application/json" } as const;
+const POLL_HEADERS = { "Content-Type": "text/plain; charset=UTF-8" } as const;
+const encoder = new TextEncoder();
+
+function defaultScheduler(): (callback: () => void) => void {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
+  if (typeof g.setImmediate === "function") {
+    const setImmediate = g.setImmediate;
+    return (cb) => void setImmediate(cb);
+  }
+  return (cb) => void setTimeout(cb, 0);
+}
+
+function randomId(): string {
+  const bytes = new Uint8Array(15);
+  crypto.getRandomValues(bytes);
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+export class EngineServer implements SessionHost {
+  readonly options: ResolvedEngineOptions;
+  readonly timers: TimerQueue;
+  readonly logger: Logger;
+  /** Set by the runtime adapter when it can compress (Node: zlib). */
+  compressor: Compressor | null = null;
+  readonly sessions: SessionTable = new Map<string, EngineSocket>();
+
+  private handler: EngineHandler;
+  private readonly listeners: { [K in keyof EngineEvents]: EngineEvents[K][] } = { connection: [], message: [], close: [] };
+  private readonly dirty: EngineSocket[] = [];
+  private flushScheduled = false;
+  private readonly schedule: (callback: () => void) => void;
+  private readonly runFlush = () => this.flushDirty();
+  private closing = false;
+
+  constructor(options: EngineServerOptions = {}) {
+    this.options = resolveEngineOptions(options);
+    this.timers = new TimerQueue(options.clock ?? systemClock);
+    this.logger = resolveLogger(options.logger);
+    this.schedule = options.scheduleFlush ?? defaultScheduler();
+    const listeners = this.listeners;
+    this.handler = {
+      onOpen: (socket) => listeners.connection.forEach((fn) => fn(socket)),
+      onMessage: (socket, data) => listeners.message.forEach((fn) => fn(socket, data)),
+      onClose: (socket, reason) => listeners.close.forEach((fn) => fn(socket, reason)),
+    };
+  }
+
+  /** Event-style API for using the engine on its own (like python-engineio's `@eio.on`). */
+  on<K extends keyof EngineEvents>(event: K, listener: EngineEvents[K]): this {
+    this.listeners[event].push(listener);
+    return this;
+  }
+
+  /** Replaces the event listeners with one handler object (used by the Socket.IO server). */
+  setHandler(handler: EngineHandler): void {
+    this.handler = handler;
+  }
+
+  get clientsCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Sends a message to one session; false if it is not connected. */
+  send(sid: string, data: string | Uint8Array): boolean {
+    return this.sessions.get(sid)?.send(data) ?? false;
+  }
+
+  disconnect(sid: string): void {
+    this.sessions.get(sid)?.close("forced close");
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  /** Handles a plain HTTP request addressed to the engine's path. */
+  async handleRequest(exchange: HttpExchange): Promise<void> {
+    const request = exchange.request;
+    try {
+      if (!(await isOriginAllowed(this.options.cors, request))) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
+      if (request.method === "OPTIONS") {
+        const headers: ResponseHeaders = {};
+        preflightHeaders(this.options.cors, request, headers);
+        exchange.respond(204, headers, "");
+        return;
+      }
+      const query = parseQuery(request.url);
+      if (query.get("EIO") !== "4") return this.fail(exchange, EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
+      const transport = query.get("transport");
+      if (transport !== "polling" && transport !== "websocket") return this.fail(exchange, EngineErrorCode.UNKNOWN_TRANSPORT);
+      if (!this.options.transports.includes(transport)) return this.fail(exchange, EngineErrorCode.UNKNOWN_TRANSPORT);
+      const sid = query.get("sid");
+      if (sid === undefined) {
+        if (request.method !== "GET") return this.fail(exchange, EngineErrorCode.BAD_HANDSHAKE_METHOD);
+        // A WebSocket handshake must come as an upgrade request, not a plain GET.
+        if (transport !== "polling") return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
+        return await this.handshakePolling(exchange);
+      }
+      const socket = this.sessions.get(sid);
+      if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
+      if (transport !== "polling" || !(socket.transport instanceof PollingTransport)) return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
+      if (request.method === "GET") socket.transport.onGet(exchange);
+      else if (request.method === "POST") await socket.transport.onPost(exchange);
+      else this.fail(exchange, EngineErrorCode.BAD_REQUEST);
+    } catch (err) {
+      this.logger.error("request failed", { err, url: request.url });
+      try {
+        this.fail(exchange, EngineErrorCode.BAD_REQUEST);
+      } catch {
+        // already answered
+      }
+    }
+  }
+
+  private async handshakePolling(exchange: HttpExchange): Promise<void> {
+    const request = exchange.request;
+    if (!(await this.allowed(request))) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
+    if (this.closing) return this.fail(exchange, EngineErrorCode.FORBIDDEN, "Server is shutting down");
+    const sid = this.newId(request);
+    const transport = new PollingTransport(this);
+    const socket = new EngineSocket(this, sid, request, transport);
+    transport.socket = socket;
+    this.sessions.set(sid, socket);
+    const headers: ResponseHeaders = { ...POLL_HEADERS };
+    corsHeaders(this.options.cors, request, headers);
+    this.setCookie(sid, headers);
+    exchange.respond(200, headers, this.openPacket(sid, "polling").segment);
+    this.logger.debug("session opened", { sid, transport: "polling" });
+    this.openHandler(socket);
+  }
+
+  // ---- WebSocket -----------------------------------------------------------------------------
+
+  /** Decides whether a WebSocket upgrade request may proceed; the adapter answers it accordingly. */
+  async prepareUpgrade(request: EngineRequest): Promise<UpgradeDecision> {
+    const fail = (code: EngineErrorCode, message?: string): UpgradeDecision => ({
+      ok: false,
+      status: engineErrorStatus(code),
+      headers: { ...JSON_HEADERS },
+      body: engineErrorBody(code, message),
+    });
+    const query = parseQuery(request.url);
+    if (query.get("EIO") !== "4") return fail(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
+    const transport = query.get("transport");
+    if (transport !== "websocket" || !this.options.transports.includes("websocket")) return fail(EngineErrorCode.UNKNOWN_TRANSPORT);
+    if (!(await isOriginAllowed(this.options.cors, request))) return fail(EngineErrorCode.FORBIDDEN);
+    const sid = query.get("sid");
+    if (sid !== undefined) {
+      const socket = this.sessions.get(sid);
+      if (socket === undefined) return fail(EngineErrorCode.UNKNOWN_SID);
+      if (!this.options.allowUpgrades || socket.transportName !== "polling" || socket.upgrading || socket.readyState !== "open") {
+        return fail(EngineErrorCode.BAD_REQUEST);
+      }
+      return { ok: true, headers: {}, request, sid, newSid: null };
+    }
+    if (!(await this.allowed(request))) return fail(EngineErrorCode.FORBIDDEN);
+    if (this.closing) return fail(EngineErrorCode.FORBIDDEN, "Server is shutting down");
+    const newSid = this.newId(request);
+    const headers: ResponseHeaders = {};
+    this.setCookie(newSid, headers);
+    return { ok: true, headers, request, sid: null, newSid };
+  }
+
+  /**
+   * Binds an accepted WebSocket to the engine. The adapter must call `onFrame` on the returned
+   * transport for each message and `onClose` when the socket closes.
+   */
+  acceptWebSocket(decision: Extract<UpgradeDecision, { ok: true }>, peer: WebSocketPeer): WebSocketTransport {
+    if (decision.sid !== null) {
+      const transport = new WebSocketTransport(this, peer, true);
+      const socket = this.sessions.get(decision.sid);
+      // The session may have ended while the upgrade handshake was in flight.
+      if (socket === undefined || socket.readyState !== "open" || socket.upgrading || socket.transportName !== "polling") {
+        transport.close();
+        return transport;
+      }
+      transport.socket = socket;
+      socket.beginUpgrade(transport);
+      return transport;
+    }
+    const sid = decision.newSid!;
+    const transport = new WebSocketTransport(this, peer, false);
+    const socket = new EngineSocket(this, sid, decision.request, transport);
+    transport.socket = socket;
+    this.sessions.set(sid, socket);
+    peer.sendFrames([this.openPacket(sid, "websocket")]);
+    this.logger.debug("session opened", { sid, transport: "websocket" });
+    this.openHandler(socket);
+    return transport;
+  }
+
+  /** Closes every session and stops the timers. */
+  close(): void {
+    this.closing = true;
+    for (const socket of [...this.sessions.values()]) socket.close("server shutting down");
+    this.flushDirty();
+    this.timers.stop();
+  }
+
+  // ---- SessionHost -------------------------------------------------------------------------------
+
+  scheduleFlush(socket: EngineSocket): void {
+    this.dirty.push(socket);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(this.runFlush);
+    }
+  }
+
+  onSessionMessage(socket: EngineSocket, data: string | Uint8Array): void {
+    try {
+      this.handler.onMessage(socket, data);
+    } catch (err) {
+      this.logger.error("message handler failed", { sid: socket.id, err });
+    }
+  }
+
+  onSessionClosed(socket: EngineSocket, reason: CloseReason): void {
+    this.logger.debug("session closed", { sid: socket.id, reason });
+    try {
+      this.handler.onClose(socket, reason);
+    } catch (err) {
+      this.logger.error("close handler failed", { sid: socket.id, err });
+    }
+  }
+
+  releaseSession(socket: EngineSocket): void {
+    if (this.sessions.get(socket.id) === socket) this.sessions.delete(socket.id);
+  }
+
+  respondError(exchange: HttpExchange, code: EngineErrorCode, message?: string, status = engineErrorStatus(code)): void {
+    const headers: ResponseHeaders = { ...JSON_HEADERS };
+    corsHeaders(this.options.cors, exchange.request, headers);
+    exchange.respond(status, headers, engineErrorBody(code, message));
+  }
+
+  respondOk(exchange: HttpExchange): void {
+    const headers: ResponseHeaders = { "Content-Type": "text/html; charset=UTF-8" };
+    corsHeaders(this.options.cors, exchange.request, headers);
+    exchange.respond(200, headers, "ok");
+  }
+
+  respondPoll(exchange: HttpExchange, payload: string): void {
+    const headers: ResponseHeaders = { ...POLL_HEADERS };
+    corsHeaders(this.options.cors, exchange.request, headers);
+    const threshold = this.options.compressionThreshold;
+    const compressor = this.compressor;
+    if (threshold !== null && compressor !== null && payload.length >= threshold) {
+      const encoding = pickEncoding(exchange.request.header("accept-encoding"));
+      if (encoding !== null) {
+        const body = encoder.encode(payload);
+        if (body.byteLength >= threshold) {
+          headers["Content-Encoding"] = encoding;
+          compressor.compress(body, encoding).then(
+            (compressed) => exchange.respond(200, headers, compressed),
+            (err: unknown) => {
+              this.logger.warn("compression failed; sending uncompressed", { err });
+              delete headers["Content-Encoding"];
+              exchange.respond(200, headers, body);
+            },
+          );
+          return;
+        }
+      }
+    }
+    exchange.respond(200, headers, payload);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private flushDirty(): void {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    // Sockets queued while flushing (a handler emitting) are flushed in this same pass.
+    for (let i = 0; i < dirty.length; i++) {
+      try {
+        dirty[i]!.flush();
+      } catch (err) {
+        this.logger.error("flush failed", { sid: dirty[i]!.id, err });
+      }
+    }
+    dirty.length = 0;
+  }
+
+  private openHandler(socket: EngineSocket): void {
+    try {
+      this.handler.onOpen(socket);
+    } catch (err) {
+      this.logger.error("connection handler failed", { sid: socket.id, err });
+    }
+  }
+
+  private openPacket(sid: string, transport: "polling" | "websocket"): OutPacket {
+    const o = this.options;
+    const upgrades = transport === "polling" && o.allowUpgrades && o.transports.includes("websocket") ? ["websocket"] : [];
+    return new OutPacket(
+      PacketType.OPEN,
+      JSON.stringify({ sid, upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxHttpBufferSize }),
+    );
+  }
+
+  private async allowed(request: EngineRequest): Promise<boolean> {
+    const hook = this.options.allowRequest;
+    if (hook === undefined) return true;
+    try {
+      return (await hook(request)) === true;
+    } catch (err) {
+      this.logger.warn("allowRequest threw; refusing", { err });
+      return false;
+    }
+  }
+
+  private newId(request: EngineRequest): string {
+    const generate = this.options.generateId;
+    for (;;) {
+      const id = generate ? generate(request) : randomId();
+      if (!this.sessions.get(id)) return id;
+    }
+  }
+
+  private setCookie(sid: string, headers: ResponseHeaders): void {
+    if (!this.options.cookieEnabled) return;
+    const c = this.options.cookie;
+    let cookie = `${c.name}=${encodeURIComponent(sid)}; Path=${c.path}`;
+    if (c.domain) cookie += `; Domain=${c.domain}`;
+    if (c.maxAge !== undefined) cookie += `; Max-Age=${Math.floor(c.maxAge)}`;
+    if (c.httpOnly) cookie += "; HttpOnly";
+    if (c.secure) cookie += "; Secure";
+    cookie += `; SameSite=${c.sameSite[0]!.toUpperCase()}${c.sameSite.slice(1)}`;
+    headers["Set-Cookie"] = cookie;
+  }
+
+  private fail(exchange: HttpExchange, code: EngineErrorCode, message?: string): void {
+    this.respondError(exchange, code, message);
+  }
+}
+
+function pickEncoding(accept: string | undefined): "gzip" | "deflate" | null {
+  if (!accept) return null;
+  const lower = accept.toLowerCase();
+  if (/\bgzip\b/.test(lower)) return "gzip";
+  if (/\bdeflate\b/.test(lower)) return "deflate";
+  return null;
+}

@@ -1,0 +1,272 @@
+// One Engine.IO session: its current transport, an outgoing queue, the heartbeat and the upgrade
+// state machine. Transports hand it decoded packets; it never touches a runtime API itself.
+
+import { OutPacket } from "./out-packet.js";
+import { PacketType, type Packet } from "./protocol/packet.js";
+import { TimerEntry, type TimerTarget } from "./timers.js";
+import type { EngineRequest } from "./http.js";
+import type { SessionHost } from "./session-host.js";
+import type { TransportName } from "./options.js";
+
+/** Why a session ended. Documented in the README; the Socket.IO layer passes it to `disconnect`. */
+export type CloseReason =
+  | "transport close"
+  | "transport error"
+  | "ping timeout"
+  | "parse error"
+  | "forced close"
+  | "server shutting down"
+  | "buffer full";
+
+/** What the session needs from a transport. */
+export interface Transport {
+  readonly name: TransportName;
+  /** True when `send` may be called now (a long-poll is waiting, or the WebSocket is open). */
+  readonly writable: boolean;
+  /** Bytes the transport has accepted but not yet written. */
+  readonly bufferedAmount: number;
+  /** Writes packets in order. The array is reused by the caller after the call returns. */
+  send(packets: readonly OutPacket[]): void;
+  /** Ends the transport because the session is over. */
+  close(): void;
+  /** Ends the transport because the session moved to another one (upgrade). */
+  discard(): void;
+}
+
+export interface ProbeTransport extends Transport {
+  /** Called when the session gives up on the upgrade. */
+  close(): void;
+}
+
+// Packets that are the same for every session are built once and shared.
+export const PING_PACKET = new OutPacket(PacketType.PING);
+export const NOOP_PACKET = new OutPacket(PacketType.NOOP);
+export const CLOSE_PACKET = new OutPacket(PacketType.CLOSE);
+export const PONG_PROBE_PACKET = new OutPacket(PacketType.PONG, "probe");
+
+const enum Timer {
+  Ping,
+  PongTimeout,
+  CloseGrace,
+  UpgradeTimeout,
+}
+
+export type ReadyState = "open" | "closing" | "closed";
+
+export class EngineSocket implements TimerTarget {
+  readyState: ReadyState = "open";
+  /** Protocol revision spoken by the client (4; v3 clients are a later addition). */
+  readonly protocol = 4;
+  /** Slot for the layer above: the Socket.IO server keeps its per-connection state here. */
+  data: unknown = undefined;
+
+  /** @internal */ flushQueued = false;
+  private queue: OutPacket[] = [];
+  private queuedBytes = 0;
+  private readonly heartbeat: TimerEntry;
+  private upgradeTimer: TimerEntry | null = null;
+  private probing: ProbeTransport | null = null;
+  private probed = false;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly id: string,
+    /** The request that opened the session (handshake GET or WebSocket upgrade). */
+    readonly request: EngineRequest,
+    private _transport: Transport,
+  ) {
+    this.heartbeat = new TimerEntry(this, Timer.Ping);
+    host.timers.schedule(this.heartbeat, host.options.pingInterval, Timer.Ping);
+  }
+
+  get transport(): Transport {
+    return this._transport;
+  }
+
+  get transportName(): TransportName {
+    return this._transport.name;
+  }
+
+  /** True while a WebSocket probe is in progress for this (polling) session. */
+  get upgrading(): boolean {
+    return this.probing !== null;
+  }
+
+  /** Queues a MESSAGE packet with this data. Returns false if the session is not open. */
+  send(data: string | Uint8Array): boolean {
+    return this.sendPacket(new OutPacket(PacketType.MESSAGE, data));
+  }
+
+  /**
+   * Queues a packet. The same OutPacket may be queued on many sessions (broadcast). Everything queued
+   * in one turn of the event loop leaves in one write.
+   */
+  sendPacket(packet: OutPacket): boolean {
+    if (this.readyState !== "open") return false;
+    this.queue.push(packet);
+    this.queuedBytes += packet.size;
+    if (this.queuedBytes > this.host.options.maxBufferedBytes) {
+      this.abort("buffer full");
+      return false;
+    }
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.host.scheduleFlush(this);
+    }
+    return true;
+  }
+
+  /** @internal Writes the queue if the transport can take it now. */
+  flush(): void {
+    this.flushQueued = false;
+    const transport = this._transport;
+    if (this.queue.length === 0 || !transport.writable) return;
+    transport.send(this.queue);
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    if (transport.bufferedAmount > this.host.options.maxBufferedBytes) this.abort("buffer full");
+    else if (this.readyState === "closing" && transport.name === "polling") this.release();
+  }
+
+  /** Closes the session from the server side, delivering what is queued first. */
+  close(reason: CloseReason = "forced close"): void {
+    if (this.readyState !== "open") return;
+    this.readyState = "closing";
+    this.cancelTimers();
+    this.dropProbe();
+    this.host.onSessionClosed(this, reason);
+    if (this._transport.name === "polling") {
+      // Queue the CLOSE packet behind what is pending; the next poll (or the one waiting) takes it.
+      this.queue.push(CLOSE_PACKET);
+      if (this._transport.writable) this.flush();
+      else this.host.timers.schedule(this.heartbeat, this.host.options.pingTimeout, Timer.CloseGrace);
+    } else {
+      this.flush();
+      this.readyState = "closed";
+      this._transport.close();
+      this.host.releaseSession(this);
+    }
+  }
+
+  /** Ends the session at once, without delivering what is queued (errors, timeouts, client gone). */
+  abort(reason: CloseReason): void {
+    if (this.readyState === "closed") return;
+    const wasOpen = this.readyState === "open";
+    this.readyState = "closed";
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.cancelTimers();
+    this.dropProbe();
+    this._transport.close();
+    if (wasOpen) this.host.onSessionClosed(this, reason);
+    this.host.releaseSession(this);
+  }
+
+  onTimer(kind: number): void {
+    switch (kind) {
+      case Timer.Ping:
+        this.sendPacket(PING_PACKET);
+        this.host.timers.schedule(this.heartbeat, this.host.options.pingTimeout, Timer.PongTimeout);
+        break;
+      case Timer.PongTimeout:
+        this.abort("ping timeout");
+        break;
+      case Timer.CloseGrace:
+        this.release();
+        break;
+      case Timer.UpgradeTimeout:
+        this.host.logger.debug("upgrade timed out", { sid: this.id });
+        this.dropProbe();
+        break;
+    }
+  }
+
+  /** @internal A packet decoded by the active transport. */
+  onPacket(packet: Packet): void {
+    if (this.readyState !== "open") return;
+    switch (packet.type) {
+      case PacketType.PONG:
+        this.host.timers.schedule(this.heartbeat, this.host.options.pingInterval, Timer.Ping);
+        break;
+      case PacketType.MESSAGE:
+        this.host.onSessionMessage(this, packet.data ?? "");
+        break;
+      case PacketType.CLOSE:
+        this.abort("transport close");
+        break;
+      case PacketType.NOOP:
+      case PacketType.PING: // v4 clients never ping; tolerate it rather than drop the session
+        break;
+      default:
+        // OPEN or UPGRADE on an established transport is a protocol violation.
+        this.abort("parse error");
+    }
+  }
+
+  /** @internal The active transport failed or its peer went away. */
+  onTransportClose(transport: Transport, reason: CloseReason): void {
+    if (transport === this._transport) this.abort(reason);
+  }
+
+  /** @internal A long-poll GET arrived and is waiting: send what is queued, or release it during an upgrade. */
+  onPollReady(): void {
+    if (this.queue.length > 0) this.flush();
+    else if (this.probed) this._transport.send([NOOP_PACKET]);
+  }
+
+  /** @internal A WebSocket opened for this polling session (before the probe). */
+  beginUpgrade(probe: ProbeTransport): void {
+    this.probing = probe;
+    this.upgradeTimer ??= new TimerEntry(this, Timer.UpgradeTimeout);
+    this.host.timers.schedule(this.upgradeTimer, this.host.options.upgradeTimeout, Timer.UpgradeTimeout);
+  }
+
+  /** @internal `2probe` arrived on the probe: answer a waiting poll with a noop so the client can pause polling. */
+  onProbe(probe: ProbeTransport): void {
+    if (probe !== this.probing) return;
+    this.probed = true;
+    if (this._transport.writable) this.onPollReady();
+  }
+
+  /** @internal `5` (upgrade) arrived on the probe: switch transports without losing or reordering packets. */
+  completeUpgrade(probe: Transport): boolean {
+    if (probe !== this.probing || !this.probed || this.readyState !== "open") return false;
+    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    const old = this._transport;
+    this.probing = null;
+    this.probed = false;
+    this._transport = probe;
+    old.discard();
+    this.flush();
+    return true;
+  }
+
+  /** @internal The probe WebSocket closed before the upgrade completed. */
+  onProbeClosed(probe: ProbeTransport): void {
+    if (probe !== this.probing) return;
+    this.probing = null;
+    this.probed = false;
+    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+  }
+
+  private dropProbe(): void {
+    const probe = this.probing;
+    if (probe === null) return;
+    this.probing = null;
+    this.probed = false;
+    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    probe.close();
+  }
+
+  private cancelTimers(): void {
+    this.host.timers.cancel(this.heartbeat);
+    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+  }
+
+  private release(): void {
+    this.readyState = "closed";
+    this.host.timers.cancel(this.heartbeat);
+    this._transport.close();
+    this.host.releaseSession(this);
+  }
+}

@@ -1,0 +1,139 @@
+// One timer structure for every deadline a server keeps (heartbeats, ping timeouts, upgrade and
+// connect timeouts, ack timeouts), instead of a setTimeout per connection.
+//
+// Entries with the same delay are appended in time order, so each per-delay list is already sorted
+// by deadline: scheduling and cancelling are O(1) (intrusive doubly-linked lists), and firing
+// walks only the due heads. One real timer is armed for the earliest head. The clock is injected
+// so that session state machines can be tested without waiting.
+
+export interface Clock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimer(callback, ms) {
+    const handle = setTimeout(callback, ms) as { unref?: () => void };
+    // Heartbeats alone must not keep a process alive; the listening socket does that.
+    handle.unref?.();
+    return handle;
+  },
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Whoever owns a timer entry is told which of its timers fired, so no closure is needed per entry. */
+export interface TimerTarget {
+  onTimer(kind: number): void;
+}
+
+export class TimerEntry {
+  deadline = 0;
+  /** @internal */ seq = 0;
+  /** @internal */ list: TimerList | null = null;
+  /** @internal */ prev: TimerEntry | null = null;
+  /** @internal */ next: TimerEntry | null = null;
+  constructor(
+    readonly target: TimerTarget,
+    public kind: number,
+  ) {}
+  get scheduled(): boolean {
+    return this.list !== null;
+  }
+}
+
+class TimerList {
+  head: TimerEntry | null = null;
+  tail: TimerEntry | null = null;
+  constructor(readonly delay: number) {}
+}
+
+export class TimerQueue {
+  private readonly lists = new Map<number, TimerList>();
+  private handle: unknown = null;
+  private armedFor = Infinity;
+  private size = 0;
+  private seq = 0;
+  private readonly onFire = () => this.fire();
+
+  constructor(readonly clock: Clock = systemClock) {}
+
+  /** (Re)schedules the entry `delay` ms from now, with the given kind. */
+  schedule(entry: TimerEntry, delay: number, kind: number = entry.kind): void {
+    if (entry.list !== null) this.unlink(entry);
+    entry.kind = kind;
+    entry.deadline = this.clock.now() + delay;
+    entry.seq = this.seq++;
+    let list = this.lists.get(delay);
+    if (list === undefined) {
+      list = new TimerList(delay);
+      this.lists.set(delay, list);
+    }
+    entry.list = list;
+    entry.prev = list.tail;
+    entry.next = null;
+    if (list.tail) list.tail.next = entry;
+    else list.head = entry;
+    list.tail = entry;
+    this.size++;
+    if (entry.deadline < this.armedFor) this.arm(entry.deadline);
+  }
+
+  cancel(entry: TimerEntry): void {
+    // The armed timer is left alone: a wake-up that finds nothing due just re-arms.
+    if (entry.list !== null) this.unlink(entry);
+  }
+
+  /** Number of scheduled entries (for tests and metrics). */
+  get pending(): number {
+    return this.size;
+  }
+
+  /** Stops the real timer; entries stay linked but will not fire until something is scheduled. */
+  stop(): void {
+    if (this.handle !== null) this.clock.clearTimer(this.handle);
+    this.handle = null;
+    this.armedFor = Infinity;
+  }
+
+  private unlink(entry: TimerEntry): void {
+    const list = entry.list!;
+    if (entry.prev) entry.prev.next = entry.next;
+    else list.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else list.tail = entry.prev;
+    entry.list = entry.prev = entry.next = null;
+    this.size--;
+    if (list.head === null) this.lists.delete(list.delay);
+  }
+
+  private arm(deadline: number): void {
+    if (this.handle !== null) this.clock.clearTimer(this.handle);
+    this.armedFor = deadline;
+    // +1: timers may fire a hair early relative to performance.now(); firing late by 1 ms is harmless.
+    this.handle = this.clock.setTimer(this.onFire, Math.max(0, Math.ceil(deadline - this.clock.now())) + 1);
+  }
+
+  /** Runs every due entry. Public so tests with a manual clock can drive it. */
+  fire(): void {
+    this.handle = null;
+    this.armedFor = Infinity;
+    const now = this.clock.now();
+    // Entries scheduled by a callback during this pass wait for the next one, even with delay 0.
+    const lastSeq = this.seq;
+    for (const list of [...this.lists.values()]) {
+      for (let entry = list.head; entry !== null && entry.deadline <= now && entry.seq < lastSeq; entry = list.head) {
+        this.unlink(entry);
+        try {
+          entry.target.onTimer(entry.kind);
+        } catch {
+          // A target's failure must not stop the other deadlines; targets log their own errors.
+        }
+      }
+    }
+    let earliest = Infinity;
+    for (const list of this.lists.values()) if (list.head && list.head.deadline < earliest) earliest = list.head.deadline;
+    if (earliest !== Infinity) this.arm(earliest);
+  }
+}

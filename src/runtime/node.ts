@@ -1,0 +1,278 @@
+// Glue between Node's http/https servers (plus `ws` for WebSockets) and the runtime-independent
+// engine. Everything protocol-related lives in src/engine; this file only converts types.
+
+import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import type { Socket as NetSocket } from "node:net";
+import { promisify } from "node:util";
+import * as zlib from "node:zlib";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { EngineServer } from "../engine/server.js";
+import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
+import { pathOf } from "../engine/http.js";
+import type { WebSocketTransport } from "../engine/transports/websocket.js";
+import { serveStatic, type StaticFiles } from "./static.js";
+
+export type NodeHttpServer = HttpServer | HttpsServer;
+export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const gzip = promisify(zlib.gzip);
+const deflate = promisify(zlib.deflate);
+
+class NodeRequest implements EngineRequest {
+  private _headers: Record<string, string> | null = null;
+  constructor(readonly raw: IncomingMessage) {}
+  get method(): string {
+    return this.raw.method ?? "GET";
+  }
+  get url(): string {
+    return this.raw.url ?? "/";
+  }
+  get remoteAddress(): string {
+    return this.raw.socket.remoteAddress ?? "";
+  }
+  get secure(): boolean {
+    return (this.raw.socket as { encrypted?: boolean }).encrypted === true;
+  }
+  header(name: string): string | undefined {
+    const value = this.raw.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+  headers(): Record<string, string> {
+    if (this._headers === null) {
+      const out: Record<string, string> = {};
+      for (const [key, value] of Object.entries(this.raw.headers)) {
+        if (value !== undefined) out[key] = Array.isArray(value) ? value.join(", ") : value;
+      }
+      this._headers = out;
+    }
+    return this._headers;
+  }
+}
+
+class NodeExchange implements HttpExchange {
+  readonly request: NodeRequest;
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    this.request = new NodeRequest(req);
+  }
+
+  readBody(limit: number): Promise<BodyResult> {
+    const req = this.request.raw;
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      this.stopUpload();
+      return Promise.resolve({ ok: false, reason: "too-large" });
+    }
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      const finish = (result: BodyResult) => {
+        if (done) return;
+        done = true;
+        req.off("data", onData).off("end", onEnd).off("error", onAbort).off("aborted", onAbort);
+        resolve(result);
+      };
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          this.stopUpload();
+          finish({ ok: false, reason: "too-large" });
+        } else chunks.push(chunk);
+      };
+      const onEnd = () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      const onAbort = () => finish({ ok: false, reason: "aborted" });
+      req.on("data", onData).on("end", onEnd).on("error", onAbort).on("aborted", onAbort);
+    });
+  }
+
+  /** Stops reading an oversized upload: the response will say why, then the connection closes. */
+  private stopUpload(): void {
+    this.res.shouldKeepAlive = false;
+    this.request.raw.pause();
+  }
+
+  respond(status: number, headers: ResponseHeaders, body: string | Uint8Array): void {
+    const res = this.res;
+    if (res.headersSent || res.writableEnded) return;
+    res.writeHead(status, headers);
+    res.end(body);
+    if (!res.shouldKeepAlive) res.once("finish", () => this.request.raw.socket.destroySoon?.());
+  }
+
+  onAbort(listener: () => void): void {
+    const res = this.res;
+    res.once("close", () => {
+      if (!res.writableEnded) listener();
+    });
+  }
+}
+
+/** A WebSocket from `ws`, seen as the engine's peer. */
+class NodeWebSocketPeer implements WebSocketPeer {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly compress: boolean,
+  ) {}
+
+  sendFrames(frames: readonly OutFrame[]): void {
+    const ws = this.ws;
+    if (ws.readyState !== 1) return;
+    // Cork so that all frames queued this turn leave in one writev.
+    const raw = (ws as unknown as { _socket?: NetSocket })._socket;
+    raw?.cork();
+    for (const frame of frames) {
+      const data = frame.frame;
+      if (typeof data === "string") {
+        // Encode the text once per packet, not once per recipient: the buffer is shared by a broadcast.
+        let buffer = frame.adapterCache as Buffer | undefined;
+        if (buffer === undefined) frame.adapterCache = buffer = Buffer.from(data, "utf8");
+        ws.send(buffer, { binary: false, compress: this.compress });
+      } else {
+        ws.send(data, { binary: true, compress: this.compress });
+      }
+    }
+    raw?.uncork();
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+const kTransport = Symbol("sockjet.transport");
+const kUpgradeHeaders = Symbol("sockjet.upgradeHeaders");
+type TaggedWebSocket = WebSocket & { [kTransport]?: WebSocketTransport };
+type TaggedRequest = IncomingMessage & { [kUpgradeHeaders]?: ResponseHeaders };
+
+// One listener function for all sockets; the transport travels on the socket object.
+function onWsMessage(this: TaggedWebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  this[kTransport]?.onFrame(isBinary ? bytes : bytes.toString("utf8"));
+}
+function onWsClose(this: TaggedWebSocket): void {
+  this[kTransport]?.onClose();
+}
+function onWsError(this: TaggedWebSocket): void {
+  // `close` follows every error; the engine learns about it there.
+}
+function ignoreSocketError(): void {}
+
+export interface NodeAdapterOptions {
+  /** Extra static files served by `handler()` (the counterpart of python-socketio's WSGIApp `static_files`). */
+  staticFiles?: StaticFiles;
+}
+
+/** Serves an EngineServer on Node's http/https servers. */
+export class NodeEngineAdapter {
+  readonly wss: WebSocketServer;
+  private readonly compress: boolean;
+
+  constructor(readonly engine: EngineServer) {
+    const options = engine.options;
+    this.compress = options.perMessageDeflate !== false;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: options.maxHttpBufferSize,
+      perMessageDeflate: options.perMessageDeflate,
+    });
+    this.wss.on("headers", (headers: string[], req: TaggedRequest) => {
+      const extra = req[kUpgradeHeaders];
+      if (extra) for (const [k, v] of Object.entries(extra)) for (const item of Array.isArray(v) ? v : [v]) headers.push(`${k}: ${item}`);
+    });
+    engine.compressor = {
+      compress: (body, encoding) => (encoding === "gzip" ? gzip(body) : deflate(body)),
+    };
+  }
+
+  /** Does this URL belong to the engine? */
+  matches(url: string | undefined): boolean {
+    return url !== undefined && pathOf(url).startsWith(this.engine.options.path);
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    void this.engine.handleRequest(new NodeExchange(req, res));
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", ignoreSocketError);
+    const request = new NodeRequest(req);
+    this.engine.prepareUpgrade(request).then(
+      (decision) => {
+        if (socket.destroyed) return;
+        if (!decision.ok) {
+          rejectUpgrade(socket, decision.status, decision.headers, decision.body);
+          return;
+        }
+        (req as TaggedRequest)[kUpgradeHeaders] = decision.headers;
+        this.wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
+          socket.off("error", ignoreSocketError);
+          ws.on("message", onWsMessage);
+          ws.on("close", onWsClose);
+          ws.on("error", onWsError);
+          ws[kTransport] = this.engine.acceptWebSocket(decision, new NodeWebSocketPeer(ws, this.compress));
+        });
+      },
+      () => rejectUpgrade(socket, 400, {}, ""),
+    );
+  }
+
+  /**
+   * Takes over the engine's path on an http/https server: requests to it are answered here, all
+   * others go to the listeners the server already had.
+   */
+  attach(server: NodeHttpServer): void {
+    const previous = server.listeners("request") as NodeRequestListener[];
+    server.removeAllListeners("request");
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (this.matches(req.url)) return this.handleRequest(req, res);
+      if (previous.length === 0) {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end("Not Found");
+        return;
+      }
+      for (const listener of previous) listener.call(server, req, res);
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.matches(req.url)) this.handleUpgrade(req, socket, head);
+      else if (server.listenerCount("upgrade") === 1) rejectUpgrade(socket, 404, {}, "");
+    });
+  }
+
+  /**
+   * A request listener that serves the engine, then static files, then `app`, then 404: the
+   * counterpart of python-socketio's WSGIApp. Its `upgrade` property handles WebSocket upgrades.
+   */
+  handler(app?: NodeRequestListener, options: NodeAdapterOptions = {}): NodeRequestListener & { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void } {
+    const staticFiles = options.staticFiles;
+    const listener = (req: IncomingMessage, res: ServerResponse) => {
+      if (this.matches(req.url)) return this.handleRequest(req, res);
+      if (staticFiles && serveStatic(staticFiles, req, res)) return;
+      if (app) return app(req, res);
+      res.writeHead(404, { "Content-Type": "text/plain" }).end("Not Found");
+    };
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.matches(req.url)) this.handleUpgrade(req, socket, head);
+      else rejectUpgrade(socket, 404, {}, "");
+    };
+    return Object.assign(listener, { upgrade });
+  }
+
+  close(): void {
+    this.wss.close();
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, headers: ResponseHeaders, body: string): void {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [k, v] of Object.entries(headers)) for (const item of Array.isArray(v) ? v : [v]) head += `${k}: ${item}\r\n`;
+  socket.end(head + "\r\n" + body);
+}
