@@ -1,0 +1,38 @@
+// The public API of sockjet. Everything a user needs is exported here; the Engine.IO layer on its
+// own is available from "sockjet/engine".
+
+export { Server, RESERVED_EVENTS } from "./socket/server.js";
+export { Namespace, on, type ScopedEmitOptions } from "./socket/namespace.js";
+export { Args, args } from "./socket/args.js";
+export { SockjetError, TimeoutError, ConnectionRefusedError, type SockjetErrorCode } from "./socket/errors.js";
+export type {
+  AckCallback,
+  AnyNamespaceHandler,
+  CallOptions,
+  CatchAllHandler,
+  ConnectHandler,
+  DefaultEvents,
+  DisconnectHandler,
+  DisconnectReason,
+  EmitOptions,
+  Environ,
+  EventData,
+  EventHandler,
+  EventsMap,
+  ServerOptions,
+} from "./socket/types.js";
+export type { JsonCodec } from "./socket/protocol/packet.js";
+export { InMemoryManager } from "./manager/memory.js";
+export type {
+  ClientManager,
+  ManagerHost,
+  Operation,
+  EmitOperation,
+  RoomOperation,
+  CloseRoomOperation,
+  DisconnectOperation,
+} from "./manager/manager.js";
+export type { EngineOptions, CorsOptions, CookieOptions, CompressionOptions, TransportName } from "./engine/options.js";
+export type { StaticFiles, StaticTarget } from "./runtime/static.js";
+export type { Logger, LogFields } from "./util/logger.js";
+export { jsonLogger } from "./util/logger.js";

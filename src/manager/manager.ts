@@ -1,0 +1,73 @@
+// The client manager: where room membership lives and how server operations are carried out.
+// Every operation is plain data addressed by namespace, sid and room, so a broker-backed manager
+// can publish it and let each server apply it to its own clients (python-socketio's queue
+// messages `emit`, `enter_room`, `leave_room`, `close_room`, `disconnect`, `callback` map onto
+// these one to one). The in-memory manager applies them locally.
+
+import type { AckCallback } from "../socket/types.js";
+
+/** Who receives an emit: everyone in the namespace, or the union of rooms (a sid is its own room), minus skip. */
+export interface EmitOperation {
+  type: "emit";
+  namespace: string;
+  event: string;
+  args: unknown[];
+  /** null: every client of the namespace. */
+  rooms: readonly string[] | null;
+  skip: readonly string[];
+  /** Local only: a broker manager turns it into a request id and routes the replies back. */
+  callback?: AckCallback;
+}
+
+export interface RoomOperation {
+  type: "enter_room" | "leave_room";
+  namespace: string;
+  sid: string;
+  room: string;
+}
+
+export interface CloseRoomOperation {
+  type: "close_room";
+  namespace: string;
+  room: string;
+}
+
+export interface DisconnectOperation {
+  type: "disconnect";
+  namespace: string;
+  sid: string;
+}
+
+export type Operation = EmitOperation | RoomOperation | CloseRoomOperation | DisconnectOperation;
+
+/** What the server offers a manager: delivery to, and control of, the clients connected to this process. */
+export interface ManagerHost {
+  /** Encodes the event once and writes it to each local sid in `sids` (sids that are not local are skipped). */
+  deliver(namespace: string, sids: Iterable<string>, event: string, args: unknown[]): void;
+  /** Emits to one local sid with an acknowledgement callback. Returns false if the sid is not here. */
+  deliverWithAck(namespace: string, sid: string, event: string, args: unknown[], callback: AckCallback): boolean;
+  /** Disconnects a local sid from a namespace (sends DISCONNECT, runs the disconnect handler). */
+  disconnectLocal(namespace: string, sid: string): void;
+  /** Is this sid connected to this process? */
+  isLocal(namespace: string, sid: string): boolean;
+}
+
+export interface ClientManager {
+  /** True when every client this manager can reach is connected to this process (no broker). */
+  readonly local: boolean;
+  /** Called once by the server that owns this manager. */
+  initialize(host: ManagerHost): void | Promise<void>;
+  /** A local client joined a namespace: it is in its own room. */
+  connect(namespace: string, sid: string): void;
+  /** A local client left a namespace: it leaves every room. */
+  disconnect(namespace: string, sid: string): void;
+  /** Runs an operation (locally, and on every other server for broker managers). */
+  execute(operation: Operation): Promise<void>;
+  /** The rooms a local sid is in, its own room first. */
+  getRooms(namespace: string, sid: string): string[];
+  /** Local sids in a room (or in the namespace when room is null). */
+  getParticipants(namespace: string, room: string | null): string[];
+  /** Namespaces with at least one local client. */
+  getNamespaces(): string[];
+  close(): Promise<void>;
+}

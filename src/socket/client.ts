@@ -1,0 +1,150 @@
+// Per-connection state of the Socket.IO layer: one Client per Engine.IO session, one
+// NamespaceSocket per namespace that client joined. Allocations most connections never need
+// (ack maps, sessions, environ) are made on first use.
+
+import { Decoder, type JsonCodec } from "./protocol/packet.js";
+import { TimerEntry, type TimerTarget, type TimerQueue } from "../engine/timers.js";
+import type { EngineSocket } from "../engine/socket.js";
+import type { OutPacket } from "../engine/out-packet.js";
+import { parseQuery, pathOf } from "../engine/http.js";
+import type { AckCallback, Environ } from "./types.js";
+import { SockjetError, TimeoutError } from "./errors.js";
+import { fromArgList } from "./args.js";
+
+export type SocketState = "connecting" | "connected" | "closed";
+
+/** A `call()` waiting for its acknowledgement; the shared timer queue times it out. */
+export class PendingCall implements TimerTarget {
+  readonly timer: TimerEntry;
+  constructor(
+    private readonly timers: TimerQueue,
+    private readonly socket: NamespaceSocket,
+    readonly id: number,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.timer = new TimerEntry(this, 0);
+  }
+
+  answer(args: unknown[]): void {
+    this.timers.cancel(this.timer);
+    this.resolve(fromArgList(args));
+  }
+
+  fail(error: Error): void {
+    this.timers.cancel(this.timer);
+    this.reject(error);
+  }
+
+  onTimer(): void {
+    this.socket.acks?.delete(this.id);
+    this.reject(new TimeoutError(`no acknowledgement from ${this.socket.sid} within the timeout`));
+  }
+}
+
+export type AckEntry = AckCallback | PendingCall;
+
+export class NamespaceSocket {
+  state: SocketState = "connecting";
+  /** Ack id → what to do with the client's acknowledgement. */
+  acks: Map<number, AckEntry> | null = null;
+  private nextAckId = 0;
+  session: object | null = null;
+
+  constructor(
+    readonly sid: string,
+    readonly namespace: string,
+    readonly client: Client,
+  ) {}
+
+  /** Reserves the next ack id; the caller stores its entry with setAck. */
+  allocateAckId(): number {
+    return this.nextAckId++;
+  }
+
+  setAck(id: number, entry: AckEntry): void {
+    (this.acks ??= new Map()).set(id, entry);
+  }
+
+  /** Runs the ack callback registered under `id`, once. */
+  takeAck(id: number, args: unknown[]): boolean {
+    const entry = this.acks?.get(id);
+    if (entry === undefined) return false;
+    this.acks!.delete(id);
+    if (entry instanceof PendingCall) entry.answer(args);
+    else entry(...args);
+    return true;
+  }
+
+  /** The connection left the namespace: waiting calls fail now rather than at their timeout. */
+  failAcks(): void {
+    const acks = this.acks;
+    if (acks === null) return;
+    this.acks = null;
+    for (const entry of acks.values()) {
+      if (entry instanceof PendingCall) entry.fail(new SockjetError("DISCONNECTED", `${this.sid} disconnected before acknowledging`));
+    }
+  }
+
+  send(packets: readonly OutPacket[]): void {
+    const engine = this.client.engine;
+    for (let i = 0; i < packets.length; i++) engine.sendPacket(packets[i]!);
+  }
+}
+
+export class Client implements TimerTarget {
+  /** namespace → socket */
+  readonly sockets = new Map<string, NamespaceSocket>();
+  readonly decoder: Decoder;
+  private connectTimer: TimerEntry | null;
+  private _environ: Environ | null = null;
+
+  constructor(
+    readonly engine: EngineSocket,
+    private readonly timers: TimerQueue,
+    connectTimeout: number,
+    maxAttachments: number,
+    json: JsonCodec,
+  ) {
+    this.decoder = new Decoder({ json, maxAttachments });
+    this.connectTimer = new TimerEntry(this, 0);
+    timers.schedule(this.connectTimer, connectTimeout);
+  }
+
+  /** A namespace connect succeeded: the connection is no longer at risk of the connect timeout. */
+  connected(): void {
+    if (this.connectTimer !== null) {
+      this.timers.cancel(this.connectTimer);
+      this.connectTimer = null;
+    }
+  }
+
+  onTimer(): void {
+    // No namespace joined in time: a client that only holds a connection open.
+    if (this.sockets.size === 0 || ![...this.sockets.values()].some((s) => s.state === "connected")) this.engine.close("forced close");
+  }
+
+  stopTimers(): void {
+    if (this.connectTimer !== null) this.timers.cancel(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  /** The handshake request, as the connect handler's environ (built once, on first use). */
+  environ(): Environ {
+    if (this._environ === null) {
+      const req = this.engine.request;
+      this._environ = {
+        method: req.method,
+        url: req.url,
+        path: pathOf(req.url),
+        query: Object.fromEntries(parseQuery(req.url)),
+        headers: req.headers(),
+        remoteAddress: req.remoteAddress,
+        secure: req.secure,
+        transport: parseQuery(req.url).get("transport") === "websocket" ? "websocket" : "polling",
+        raw: req.raw,
+      };
+    }
+    return this._environ;
+  }
+}

@@ -1,0 +1,573 @@
+// The Socket.IO server: python-socketio's Server model (handlers keyed by event name that receive
+// the sid; emit/send/call addressed by sid, room and namespace; rooms, sessions, class-based
+// namespaces) on top of the Engine.IO server. Room membership and the reach of every operation
+// belong to the client manager, so scale-out managers plug in without touching this file.
+
+import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import type { Duplex } from "node:stream";
+import { EngineServer, type EngineHandler } from "../engine/server.js";
+import type { EngineSocket, CloseReason } from "../engine/socket.js";
+import { OutPacket } from "../engine/out-packet.js";
+import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
+import { TimerEntry, type TimerTarget } from "../engine/timers.js";
+import { defaultJson, encodePacket, PacketType, type JsonCodec, type Packet } from "./protocol/packet.js";
+import { Client, NamespaceSocket, PendingCall } from "./client.js";
+import { Namespace } from "./namespace.js";
+import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
+import { fromArgList, toArgList } from "./args.js";
+import { InMemoryManager } from "../manager/memory.js";
+import type { ClientManager, ManagerHost } from "../manager/manager.js";
+import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
+import type {
+  AckCallback,
+  AnyNamespaceHandler,
+  CallOptions,
+  CatchAllHandler,
+  ConnectHandler,
+  DefaultEvents,
+  DisconnectHandler,
+  DisconnectReason,
+  EmitOptions,
+  Environ,
+  EventHandler,
+  EventsMap,
+  ServerOptions,
+} from "./types.js";
+import type { EmitRest, EventNames } from "./typing.js";
+import type { Logger } from "../util/logger.js";
+
+/** Event names the Socket.IO protocol reserves; clients' parsers reject packets that use them. */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+const DEFAULT_REFUSAL = { message: "Connection rejected by server" };
+
+function list(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return typeof value === "string" ? [value] : [...value];
+}
+
+function randomSid(): string {
+  const bytes = new Uint8Array(15);
+  crypto.getRandomValues(bytes);
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+function engineReason(reason: CloseReason): DisconnectReason {
+  return reason === "forced close" ? "server disconnect" : reason;
+}
+
+/** Times out a call whose target lives on another server (acks then come back through the manager). */
+class RemoteCallDeadline implements TimerTarget {
+  readonly timer = new TimerEntry(this, 0);
+  constructor(private readonly onTimeout: () => void) {}
+  onTimer(): void {
+    this.onTimeout();
+  }
+}
+
+export class Server<Listen extends EventsMap = DefaultEvents, Emit extends EventsMap = DefaultEvents> {
+  readonly engine: EngineServer;
+  readonly manager: ClientManager;
+  readonly logger: Logger;
+  private readonly json: JsonCodec;
+  private readonly alwaysConnect: boolean;
+  private readonly allowedNamespaces: "*" | ReadonlySet<string>;
+  private readonly connectTimeout: number;
+  private readonly maxAttachments: number;
+  /** Handler containers by namespace name ("*" holds the any-namespace handlers). */
+  private readonly namespaces = new Map<string, Namespace<Listen, Emit>>();
+  /** Every local socket by sid (sids are unique across namespaces). */
+  private readonly sockets = new Map<string, NamespaceSocket>();
+  private node: NodeEngineAdapter | null = null;
+  private ownHttpServer: HttpServer | null = null;
+  private readonly ready: Promise<void>;
+
+  constructor(options: ServerOptions = {}) {
+    this.engine = new EngineServer(options);
+    this.logger = this.engine.logger;
+    this.json = options.json ?? defaultJson;
+    this.alwaysConnect = options.alwaysConnect ?? false;
+    this.allowedNamespaces = options.namespaces === "*" ? "*" : new Set(options.namespaces ?? ["/"]);
+    this.connectTimeout = options.connectTimeout ?? 45_000;
+    this.maxAttachments = options.maxAttachments ?? 10;
+    this.manager = options.clientManager ?? new InMemoryManager();
+    this.engine.setHandler(this.engineHandler);
+    this.ready = Promise.resolve(this.manager.initialize(this.managerHost));
+    this.ready.catch((err: unknown) => this.logger.error("client manager failed to initialize", { err }));
+  }
+
+  // ---- handlers ---------------------------------------------------------------------------------
+
+  on(event: string, handler: AnyNamespaceHandler, namespace: "*"): this;
+  on(event: "connect", handler: ConnectHandler, namespace?: string): this;
+  on(event: "disconnect", handler: DisconnectHandler, namespace?: string): this;
+  on(event: "*", handler: CatchAllHandler, namespace?: string): this;
+  on<E extends EventNames<Listen>>(event: E, handler: EventHandler<Listen[E]>, namespace?: string): this;
+  on(event: string, handler: (...args: never[]) => unknown, namespace = "/"): this {
+    this.of(namespace).on(event, handler as AnyNamespaceHandler);
+    return this;
+  }
+
+  /** The handlers and operations of one namespace, without repeating its name. */
+  of(namespace: string): Namespace<Listen, Emit> {
+    let ns = this.namespaces.get(namespace);
+    if (ns === undefined) {
+      ns = new Namespace<Listen, Emit>(namespace);
+      ns.bind(this);
+      this.namespaces.set(namespace, ns);
+    }
+    return ns;
+  }
+
+  /** Registers a class-based namespace (an instance of a Namespace subclass). */
+  registerNamespace(namespace: Namespace<Listen, Emit>): this {
+    const previous = this.namespaces.get(namespace.namespace);
+    namespace.bind(this);
+    if (previous !== undefined && previous !== namespace) namespace.adoptHandlers(previous);
+    this.namespaces.set(namespace.namespace, namespace);
+    return this;
+  }
+
+  // ---- operations ----------------------------------------------------------------------------------
+
+  /**
+   * Emits an event. `data` is the single argument (`undefined` for none; `args(a, b)` for several).
+   * Without `to`/`room`, everyone in the namespace receives it.
+   */
+  async emit<E extends EventNames<Emit>>(event: E, ...rest: EmitRest<Emit[E], EmitOptions>): Promise<void> {
+    const [data, options = {}] = rest as [unknown, EmitOptions | undefined];
+    await this.emitData(event, data, options);
+  }
+
+  /** @internal emit without the typed-event checks (used by scoped namespaces). */
+  async emitData(event: string, data: unknown, options: EmitOptions): Promise<void> {
+    this.checkEvent(event);
+    await this.ready;
+    const targets = [...list(options.to), ...list(options.room)];
+    await this.manager.execute({
+      type: "emit",
+      namespace: options.namespace ?? "/",
+      event,
+      args: toArgList(data),
+      rooms: targets.length > 0 ? targets : null,
+      skip: list(options.skipSid),
+      ...(options.callback ? { callback: options.callback } : {}),
+    });
+  }
+
+  /** Sends a `message` event (python-socketio's `send`). */
+  async send(data: unknown, options: EmitOptions = {}): Promise<void> {
+    await this.emitData("message", data, options);
+  }
+
+  /**
+   * Emits to one sid and resolves with its acknowledgement: undefined for none, the value for one,
+   * `Args` for several. Rejects with TimeoutError (`ACK_TIMEOUT`) when none arrives in time, with
+   * `DISCONNECTED` if the client leaves first, and `UNKNOWN_SID` if no such client exists.
+   */
+  async call<E extends EventNames<Emit>>(event: E, data: unknown, options: CallOptions): Promise<unknown> {
+    this.checkEvent(event);
+    await this.ready;
+    const namespace = options.namespace ?? "/";
+    const timeout = options.timeout ?? 60_000;
+    const args = toArgList(data);
+    const socket = this.localSocket(namespace, options.to);
+    if (socket !== null) {
+      return new Promise((resolve, reject) => {
+        const id = socket.allocateAckId();
+        const pending = new PendingCall(this.engine.timers, socket, id, resolve, reject);
+        socket.setAck(id, pending);
+        this.engine.timers.schedule(pending.timer, timeout);
+        socket.send(this.encodeEvent(namespace, event, args, id));
+      });
+    }
+    if (this.manager.local) throw new SockjetError("UNKNOWN_SID", `no client ${options.to} in namespace ${namespace}`);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const deadline = new RemoteCallDeadline(() => {
+        if (!settled) (settled = true), reject(new TimeoutError(`no acknowledgement from ${options.to} within ${timeout} ms`));
+      });
+      this.engine.timers.schedule(deadline.timer, timeout);
+      const callback: AckCallback = (...reply: unknown[]) => {
+        if (settled) return;
+        settled = true;
+        this.engine.timers.cancel(deadline.timer);
+        resolve(fromArgList(reply));
+      };
+      this.manager
+        .execute({ type: "emit", namespace, event, args, rooms: [options.to], skip: [], callback })
+        .catch((err: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.engine.timers.cancel(deadline.timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+  }
+
+  async enterRoom(sid: string, room: string, namespace = "/"): Promise<void> {
+    await this.ready;
+    await this.manager.execute({ type: "enter_room", namespace, sid, room });
+  }
+
+  async leaveRoom(sid: string, room: string, namespace = "/"): Promise<void> {
+    await this.ready;
+    await this.manager.execute({ type: "leave_room", namespace, sid, room });
+  }
+
+  /** Removes every client from a room. */
+  async closeRoom(room: string, namespace = "/"): Promise<void> {
+    await this.ready;
+    await this.manager.execute({ type: "close_room", namespace, room });
+  }
+
+  /** The rooms a client is in, its own room (the sid) first. */
+  rooms(sid: string, namespace = "/"): string[] {
+    return this.manager.getRooms(namespace, sid);
+  }
+
+  /** Disconnects a client from a namespace (it receives a DISCONNECT packet). */
+  async disconnect(sid: string, namespace = "/"): Promise<void> {
+    await this.ready;
+    await this.manager.execute({ type: "disconnect", namespace, sid });
+  }
+
+  /** The session object of a client (an empty object until something is saved). */
+  getSession<T extends object = Record<string, unknown>>(sid: string, namespace = "/"): T {
+    const socket = this.requireSocket(sid, namespace);
+    return (socket.session ??= {}) as T;
+  }
+
+  saveSession(sid: string, session: object, namespace = "/"): void {
+    this.requireSocket(sid, namespace).session = session;
+  }
+
+  /** Runs `fn` with the client's session and saves it when `fn` is done (python-socketio's `with sio.session(sid)`). */
+  async session<T extends object = Record<string, unknown>, R = void>(sid: string, fn: (session: T) => R | Promise<R>, namespace = "/"): Promise<R> {
+    const session = this.getSession<T>(sid, namespace);
+    const result = await fn(session);
+    this.saveSession(sid, session, namespace);
+    return result;
+  }
+
+  /** The transport a client uses now. */
+  transport(sid: string, namespace = "/"): "polling" | "websocket" {
+    return this.requireSocket(sid, namespace).client.engine.transportName;
+  }
+
+  /** The connect-time request of a client (python-socketio's `get_environ`). */
+  getEnviron(sid: string, namespace = "/"): Environ | undefined {
+    return this.localSocket(namespace, sid)?.client.environ();
+  }
+
+  /** Sids of local clients in a room (or the whole namespace). */
+  participants(namespace = "/", room: string | null = null): string[] {
+    return this.manager.getParticipants(namespace, room);
+  }
+
+  // ---- Node integration ----------------------------------------------------------------------------
+
+  /** Serves Socket.IO on an existing node:http or node:https server (its other routes keep working). */
+  attach(server: NodeHttpServer): this {
+    this.nodeAdapter().attach(server);
+    return this;
+  }
+
+  /** Starts a standalone HTTP server for Socket.IO. */
+  listen(port: number, host?: string): Promise<HttpServer> {
+    const server = createServer();
+    this.attach(server);
+    this.ownHttpServer = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve(server);
+      });
+    });
+  }
+
+  /**
+   * A Node request listener that serves Socket.IO, then `staticFiles`, then `app`, then 404
+   * (python-socketio's WSGIApp). For WebSocket, pass its `upgrade` to the server's `upgrade` event,
+   * or call `attach(server)` as well.
+   */
+  handler(app?: NodeRequestListener, options: NodeAdapterOptions = {}): NodeRequestListener & { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void } {
+    return this.nodeAdapter().handler(app, options);
+  }
+
+  /** Disconnects every client and stops the server (python-socketio's `shutdown`). */
+  async close(): Promise<void> {
+    this.engine.close();
+    this.node?.close();
+    await this.manager.close();
+    const own = this.ownHttpServer;
+    if (own !== null) {
+      this.ownHttpServer = null;
+      own.closeAllConnections?.();
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    }
+  }
+
+  // ---- engine events -----------------------------------------------------------------------------------
+
+  private readonly engineHandler: EngineHandler = {
+    onOpen: (engine: EngineSocket) => {
+      engine.data = new Client(engine, this.engine.timers, this.connectTimeout, this.maxAttachments, this.json);
+    },
+    onMessage: (engine: EngineSocket, data: string | Uint8Array) => {
+      const client = engine.data as Client;
+      const result = client.decoder.add(data);
+      if (!result.ok) {
+        this.logger.debug("malformed packet; closing the connection", { sid: engine.id, code: result.code, message: result.message });
+        engine.abort("parse error");
+        return;
+      }
+      if (result.packet !== null) this.onPacket(client, result.packet);
+    },
+    onClose: (engine: EngineSocket, reason: CloseReason) => {
+      const client = engine.data as Client;
+      client.stopTimers();
+      client.decoder.reset();
+      for (const socket of [...client.sockets.values()]) this.closeSocket(socket, engineReason(reason), false);
+    },
+  };
+
+  private onPacket(client: Client, packet: Packet): void {
+    const socket = client.sockets.get(packet.nsp);
+    switch (packet.type) {
+      case PacketType.CONNECT:
+        void this.handleConnect(client, packet.nsp, packet.data);
+        return;
+      case PacketType.DISCONNECT:
+        if (socket) this.closeSocket(socket, "client disconnect", false);
+        return;
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
+        if (socket && socket.state === "connected") this.handleEvent(socket, packet);
+        return;
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
+        if (socket && packet.id !== undefined) socket.takeAck(packet.id, packet.data as unknown[]);
+        return;
+      default:
+        // CONNECT_ERROR only travels server → client.
+        client.engine.abort("parse error");
+    }
+  }
+
+  private acceptsNamespace(namespace: string): boolean {
+    if (this.allowedNamespaces === "*" || this.allowedNamespaces.has(namespace)) return true;
+    return this.namespaces.has(namespace) || this.namespaces.has("*");
+  }
+
+  private async handleConnect(client: Client, namespace: string, auth: unknown): Promise<void> {
+    if (!this.acceptsNamespace(namespace)) {
+      this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: { message: "Invalid namespace" } });
+      return;
+    }
+    if (client.sockets.has(namespace)) {
+      this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
+      return;
+    }
+    const socket = new NamespaceSocket(randomSid(), namespace, client);
+    client.sockets.set(namespace, socket);
+    this.sockets.set(socket.sid, socket);
+    // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
+    this.manager.connect(namespace, socket.sid);
+    if (this.alwaysConnect) this.acceptConnect(socket);
+
+    let refusal: object | null = null;
+    try {
+      const verdict = await this.runConnectHandler(namespace, socket.sid, client.environ(), auth);
+      if (verdict === false) refusal = DEFAULT_REFUSAL;
+    } catch (err) {
+      if (err instanceof ConnectionRefusedError) refusal = err.toPayload();
+      else {
+        this.logger.error("connect handler failed; refusing the connection", { namespace, sid: socket.sid, err });
+        refusal = DEFAULT_REFUSAL;
+      }
+    }
+    if (socket.state === "closed") return; // the client went away while the handler ran
+    if (refusal !== null) {
+      if (this.alwaysConnect) {
+        this.sendControl(client, { type: PacketType.DISCONNECT, nsp: namespace });
+      } else {
+        this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: refusal });
+      }
+      socket.state = "closed";
+      this.forget(socket);
+      return;
+    }
+    if (!this.alwaysConnect) this.acceptConnect(socket);
+  }
+
+  private acceptConnect(socket: NamespaceSocket): void {
+    socket.state = "connected";
+    socket.client.connected();
+    this.sendControl(socket.client, { type: PacketType.CONNECT, nsp: socket.namespace, data: { sid: socket.sid } });
+  }
+
+  private runConnectHandler(namespace: string, sid: string, environ: Environ, auth: unknown): unknown {
+    const own = this.namespaces.get(namespace)?.handler("connect");
+    if (own) return own(sid, environ, auth);
+    const any = this.namespaces.get("*")?.handler("connect");
+    if (any) return any(namespace, sid, environ, auth);
+    return true;
+  }
+
+  private handleEvent(socket: NamespaceSocket, packet: Packet): void {
+    const [name, ...args] = packet.data as unknown[];
+    const event = String(name);
+    const { namespace, sid } = socket;
+    let result: unknown;
+    try {
+      result = this.dispatch(namespace, event, sid, args);
+    } catch (err) {
+      this.logger.error("event handler failed", { namespace, sid, event, err });
+      return;
+    }
+    const id = packet.id;
+    if (result instanceof Promise) {
+      result.then(
+        (value: unknown) => id !== undefined && this.sendAck(socket, id, value),
+        (err: unknown) => this.logger.error("event handler failed", { namespace, sid, event, err }),
+      );
+    } else if (id !== undefined) {
+      this.sendAck(socket, id, result);
+    }
+  }
+
+  /** Finds the handler: the namespace's own, its catch-all, then the any-namespace ones. */
+  private dispatch(namespace: string, event: string, sid: string, args: unknown[]): unknown {
+    const ns = this.namespaces.get(namespace);
+    const own = ns?.handler(event);
+    if (own) return own(sid, ...args);
+    const catchAll = ns?.handler("*");
+    if (catchAll) return catchAll(event, sid, ...args);
+    const star = this.namespaces.get("*");
+    const anyNs = star?.handler(event);
+    if (anyNs) return anyNs(namespace, sid, ...args);
+    const anyAll = star?.handler("*");
+    if (anyAll) return anyAll(event, namespace, sid, ...args);
+    this.logger.debug("no handler for event", { namespace, event, sid });
+    return undefined;
+  }
+
+  private sendAck(socket: NamespaceSocket, id: number, value: unknown): void {
+    if (socket.state !== "connected") return;
+    this.sendControl(socket.client, { type: PacketType.ACK, nsp: socket.namespace, id, data: toArgList(value) });
+  }
+
+  private closeSocket(socket: NamespaceSocket, reason: DisconnectReason, notifyClient: boolean): void {
+    if (socket.state === "closed") return;
+    const wasConnected = socket.state === "connected";
+    socket.state = "closed";
+    if (notifyClient && wasConnected) this.sendControl(socket.client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
+    if (socket.client.sockets.get(socket.namespace) === socket) socket.client.sockets.delete(socket.namespace);
+    socket.failAcks();
+    if (!wasConnected) {
+      this.forget(socket);
+      return;
+    }
+    // The handler runs while the sid is still in its rooms and its session readable (python-socketio order).
+    let result: unknown;
+    try {
+      result = this.runDisconnectHandler(socket.namespace, socket.sid, reason);
+    } catch (err) {
+      this.logger.error("disconnect handler failed", { sid: socket.sid, err });
+    }
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => this.logger.error("disconnect handler failed", { sid: socket.sid, err })).finally(() => this.forget(socket));
+    } else {
+      this.forget(socket);
+    }
+  }
+
+  private runDisconnectHandler(namespace: string, sid: string, reason: DisconnectReason): unknown {
+    const own = this.namespaces.get(namespace)?.handler("disconnect");
+    if (own) return own(sid, reason);
+    const any = this.namespaces.get("*")?.handler("disconnect");
+    if (any) return any(namespace, sid, reason);
+    return undefined;
+  }
+
+  private forget(socket: NamespaceSocket): void {
+    if (this.sockets.get(socket.sid) === socket) this.sockets.delete(socket.sid);
+    this.manager.disconnect(socket.namespace, socket.sid);
+  }
+
+  // ---- delivery ------------------------------------------------------------------------------------
+
+  private readonly managerHost: ManagerHost = {
+    deliver: (namespace, sids, event, args) => {
+      let packets: OutPacket[] | null = null;
+      for (const sid of sids) {
+        const socket = this.sockets.get(sid);
+        if (socket === undefined || socket.state === "closed" || socket.namespace !== namespace) continue;
+        // Encoded once for all recipients, and only if there is at least one.
+        packets ??= this.encodeEvent(namespace, event, args);
+        socket.send(packets);
+      }
+    },
+    deliverWithAck: (namespace, sid, event, args, callback) => {
+      const socket = this.localSocket(namespace, sid);
+      if (socket === null) return false;
+      const id = socket.allocateAckId();
+      socket.setAck(id, callback);
+      socket.send(this.encodeEvent(namespace, event, args, id));
+      return true;
+    },
+    disconnectLocal: (namespace, sid) => {
+      const socket = this.localSocket(namespace, sid);
+      if (socket !== null) this.closeSocket(socket, "server disconnect", true);
+    },
+    isLocal: (namespace, sid) => this.localSocket(namespace, sid) !== null,
+  };
+
+  private encodeEvent(namespace: string, event: string, args: unknown[], id?: number): OutPacket[] {
+    const packet: Packet = { type: PacketType.EVENT, nsp: namespace, data: [event, ...args] };
+    if (id !== undefined) packet.id = id;
+    return this.toEnginePackets(packet);
+  }
+
+  private toEnginePackets(packet: Packet): OutPacket[] {
+    const encoded = encodePacket(packet, this.json);
+    const out = [new OutPacket(EnginePacketType.MESSAGE, encoded.text)];
+    for (const attachment of encoded.attachments) out.push(new OutPacket(EnginePacketType.MESSAGE, attachment));
+    return out;
+  }
+
+  private sendControl(client: Client, packet: Packet): void {
+    for (const p of this.toEnginePackets(packet)) client.engine.sendPacket(p);
+  }
+
+  private localSocket(namespace: string, sid: string): NamespaceSocket | null {
+    const socket = this.sockets.get(sid);
+    return socket !== undefined && socket.namespace === namespace && socket.state !== "closed" ? socket : null;
+  }
+
+  private requireSocket(sid: string, namespace: string): NamespaceSocket {
+    const socket = this.sockets.get(sid);
+    if (socket === undefined || socket.namespace !== namespace) throw new SockjetError("UNKNOWN_SID", `no client ${sid} in namespace ${namespace}`);
+    return socket;
+  }
+
+  private checkEvent(event: string): void {
+    if (typeof event !== "string" || event === "") throw new SockjetError("INVALID_ARGUMENT", "event name must be a non-empty string");
+    if (RESERVED_EVENTS.has(event)) throw new SockjetError("INVALID_ARGUMENT", `"${event}" is a reserved event name`);
+  }
+
+  private nodeAdapter(): NodeEngineAdapter {
+    return (this.node ??= new NodeEngineAdapter(this.engine));
+  }
+}

@@ -1,0 +1,108 @@
+import type { Args } from "./args.js";
+import type { EngineServerOptions } from "../engine/server.js";
+import type { JsonCodec } from "./protocol/packet.js";
+import type { ClientManager } from "../manager/manager.js";
+
+/** What the `connect` handler learns about the request that opened the connection (python-socketio's `environ`). */
+export interface Environ {
+  method: string;
+  /** Path and query string. */
+  url: string;
+  path: string;
+  query: Record<string, string>;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  remoteAddress: string;
+  secure: boolean;
+  /** The transport of the first request ("polling" or "websocket"). */
+  transport: "polling" | "websocket";
+  /** The runtime's own request object (Node's IncomingMessage...). */
+  raw: unknown;
+}
+
+/** Why a client left a namespace, as passed to `disconnect` handlers. */
+export type DisconnectReason =
+  | "client disconnect"
+  | "server disconnect"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error"
+  | "buffer full"
+  | "server shutting down";
+
+/**
+ * Typed events: a map from event name to the tuple of arguments it carries, e.g.
+ * `{ "chat message": [text: string]; move: [x: number, y: number] }`.
+ */
+export type EventsMap = { [event: string]: readonly unknown[] };
+/** The default: any event, any arguments. */
+export type DefaultEvents = { [event: string]: unknown[] };
+
+/** How typed arguments are passed as the single `data` parameter of emit: none, one, or Args. */
+export type EventData<A extends readonly unknown[]> = A extends readonly []
+  ? undefined
+  : A extends readonly [infer Only]
+    ? Only
+    : number extends A["length"]
+      ? unknown
+      : Args<A>;
+
+// Handler types use method syntax so that a handler declaring narrower parameter types
+// (`(sid: string, text: string) => ...`) is accepted where the default map says `unknown[]`
+// (method parameters are checked bivariantly; function-typed properties are not).
+type Bivariant<F extends (...a: never[]) => unknown> = { bivarianceHack(...a: Parameters<F>): ReturnType<F> }["bivarianceHack"];
+
+export type HandlerResult = unknown;
+export type EventHandler<A extends readonly unknown[] = unknown[]> = Bivariant<(sid: string, ...args: A) => HandlerResult>;
+/** Return `false` (or a promise of it) or throw ConnectionRefusedError to refuse the connection. */
+export type ConnectHandler = Bivariant<(sid: string, environ: Environ, auth: unknown) => HandlerResult>;
+export type DisconnectHandler = Bivariant<(sid: string, reason: DisconnectReason) => HandlerResult>;
+/** `on("*", ...)`: every event without a handler of its own; receives the event name first. */
+export type CatchAllHandler = Bivariant<(event: string, sid: string, ...args: unknown[]) => HandlerResult>;
+/** Handlers registered for namespace "*" receive the namespace before the sid (after the event name for "*"). */
+export type AnyNamespaceHandler = Bivariant<(...args: unknown[]) => HandlerResult>;
+
+export type AckCallback = Bivariant<(...args: unknown[]) => void>;
+
+export interface EmitOptions {
+  /** A sid or room, or several: the message goes to the union of them. Default: everyone in the namespace. */
+  to?: string | readonly string[];
+  /** Alias of `to` (python-socketio has both). */
+  room?: string | readonly string[];
+  /** Sids that must not receive it (e.g. the sender). */
+  skipSid?: string | readonly string[];
+  /** Default "/". */
+  namespace?: string;
+  /**
+   * Called with the client's acknowledgement arguments. Sent to several clients, it is called once
+   * per client that answers.
+   */
+  callback?: AckCallback;
+}
+
+export interface CallOptions {
+  /** The sid to call (required). */
+  to: string;
+  namespace?: string;
+  /** Milliseconds to wait for the acknowledgement (default 60000, as python-socketio). */
+  timeout?: number;
+}
+
+export interface ServerOptions extends EngineServerOptions {
+  /** Where rooms live and how operations reach other servers (default: in-memory). */
+  clientManager?: ClientManager;
+  /** JSON codec for packets (default JSON.stringify/parse). */
+  json?: JsonCodec;
+  /** Accept a connection before (and regardless of) the connect handler's verdict. */
+  alwaysConnect?: boolean;
+  /**
+   * Namespaces clients may connect to besides those with handlers: a list, or "*" for any.
+   * Default ["/"] (the main namespace always accepts connections).
+   */
+  namespaces?: "*" | readonly string[];
+  /** Milliseconds an Engine.IO connection may stay without joining any namespace (default 45000). */
+  connectTimeout?: number;
+  /** Largest number of binary attachments in one packet (default 10). */
+  maxAttachments?: number;
+}

@@ -1,0 +1,539 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  Decoder,
+  PacketType,
+  defaultJson,
+  encodePacket,
+  hasBinary,
+  type DecodeErrorCode,
+  type DecodeResult,
+  type JsonCodec,
+  type Packet,
+} from "../../src/socket/protocol/packet.js";
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function decodeOne(text: string, decoder = new Decoder()): DecodeResult {
+  return decoder.add(text);
+}
+
+function expectPacket(result: DecodeResult): Packet {
+  assert.equal(result.ok, true, result.ok ? "" : `${result.code}: ${result.message}`);
+  assert.ok(result.ok && result.packet !== null, "expected a complete packet");
+  return result.packet;
+}
+
+function expectError(result: DecodeResult, code: DecodeErrorCode): void {
+  assert.equal(result.ok, false, `expected ${code}, got a packet`);
+  if (!result.ok) {
+    assert.equal(result.code, code, result.message);
+    assert.equal(typeof result.message, "string");
+  }
+}
+
+const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
+
+// The literal wire vectors from the Socket.IO v5 protocol document, both directions.
+const vectors: Array<[string, Packet]> = [
+  ["0", { type: PacketType.CONNECT, nsp: "/" }],
+  ["0/admin,", { type: PacketType.CONNECT, nsp: "/admin" }],
+  ['0{"token":"123"}', { type: PacketType.CONNECT, nsp: "/", data: { token: "123" } }],
+  ['0/admin,{"sid":"oSO0OpakMV_3jnilAAAA"}', { type: PacketType.CONNECT, nsp: "/admin", data: { sid: "oSO0OpakMV_3jnilAAAA" } }],
+  ["1/admin,", { type: PacketType.DISCONNECT, nsp: "/admin" }],
+  ["1", { type: PacketType.DISCONNECT, nsp: "/" }],
+  ['2["hello",1]', { type: PacketType.EVENT, nsp: "/", data: ["hello", 1] }],
+  ['2/admin,456["project:delete",123]', { type: PacketType.EVENT, nsp: "/admin", id: 456, data: ["project:delete", 123] }],
+  ["3/admin,456[]", { type: PacketType.ACK, nsp: "/admin", id: 456, data: [] }],
+  ['31["ok"]', { type: PacketType.ACK, nsp: "/", id: 1, data: ["ok"] }],
+  ['4{"message":"Not authorized"}', { type: PacketType.CONNECT_ERROR, nsp: "/", data: { message: "Not authorized" } }],
+  ['4/admin,{"message":"Invalid namespace"}', { type: PacketType.CONNECT_ERROR, nsp: "/admin", data: { message: "Invalid namespace" } }],
+  ['4"plain reason"', { type: PacketType.CONNECT_ERROR, nsp: "/", data: "plain reason" }],
+];
+
+// ---------------------------------------------------------------------------------------------
+// text packets
+
+test("encodes the spec's text vectors exactly", () => {
+  for (const [wire, packet] of vectors) {
+    assert.deepEqual(encodePacket(packet), { text: wire, attachments: [] }, wire);
+  }
+});
+
+test("decodes the spec's text vectors exactly", () => {
+  const decoder = new Decoder();
+  for (const [wire, packet] of vectors) {
+    assert.deepEqual(expectPacket(decoder.add(wire)), packet, wire);
+    assert.equal(decoder.pending, false);
+  }
+});
+
+test("encoder omits null/undefined data and id, and the default namespace", () => {
+  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "/", data: null }).text, "0");
+  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "" }).text, "0");
+  assert.equal(encodePacket({ type: PacketType.EVENT, nsp: "/", id: 0, data: ["a"] }).text, '20["a"]');
+  // a Buffer inside CONNECT_ERROR/CONNECT is not turned into an attachment (only EVENT/ACK are)
+  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "/", data: { a: bytes(1) } }).text, '0{"a":{"0":1}}');
+});
+
+test("a namespace without a trailing comma runs to the end of the text", () => {
+  assert.deepEqual(expectPacket(decodeOne("0/admin")), { type: PacketType.CONNECT, nsp: "/admin" });
+  assert.deepEqual(expectPacket(decodeOne("1/a/b")), { type: PacketType.DISCONNECT, nsp: "/a/b" });
+});
+
+test("decoder accepts what socket.io-parser accepts: numeric event names, leading-zero ids, ids on CONNECT", () => {
+  assert.deepEqual(expectPacket(decodeOne('2[42,"x"]')), { type: PacketType.EVENT, nsp: "/", data: [42, "x"] });
+  assert.deepEqual(expectPacket(decodeOne('3007["x"]')), { type: PacketType.ACK, nsp: "/", id: 7, data: ["x"] });
+  assert.deepEqual(expectPacket(decodeOne("012{}")), { type: PacketType.CONNECT, nsp: "/", id: 12, data: {} });
+  assert.deepEqual(expectPacket(decodeOne(`3${Number.MAX_SAFE_INTEGER}[]`)), {
+    type: PacketType.ACK,
+    nsp: "/",
+    id: Number.MAX_SAFE_INTEGER,
+    data: [],
+  });
+});
+
+test("a custom JsonCodec is used in both directions", () => {
+  const calls: string[] = [];
+  const json: JsonCodec = {
+    stringify(value) {
+      calls.push("stringify");
+      return defaultJson.stringify(value);
+    },
+    parse(text) {
+      calls.push("parse");
+      return JSON.parse(text, (_key, value: unknown) => (value === "$date" ? "revived" : value)) as unknown;
+    },
+  };
+  const { text } = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", "$date"] }, json);
+  assert.equal(text, '2["e","$date"]');
+  assert.deepEqual(expectPacket(new Decoder({ json }).add(text)).data, ["e", "revived"]);
+  assert.deepEqual(calls, ["stringify", "parse"]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// binary packets
+
+test("encodes BINARY_EVENT with the exact attachment object", () => {
+  const file = bytes(1, 2, 3);
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["hello", file] });
+  assert.equal(encoded.text, '51-["hello",{"_placeholder":true,"num":0}]');
+  assert.equal(encoded.attachments.length, 1);
+  assert.equal(encoded.attachments[0], file);
+});
+
+test("encodes BINARY_ACK with namespace and id (61-/admin,456[...])", () => {
+  const buf = Buffer.from("hi"); // a Buffer is a Uint8Array, possibly at an offset inside a pool
+  const encoded = encodePacket({ type: PacketType.ACK, nsp: "/admin", id: 456, data: [buf] });
+  assert.equal(encoded.text, '61-/admin,456[{"_placeholder":true,"num":0}]');
+  assert.equal(encoded.attachments[0], buf);
+});
+
+test("binary nested in objects and arrays is numbered depth-first; the input is not mutated", () => {
+  const a = bytes(0xa);
+  const b = bytes(0xb);
+  const c = bytes(0xc);
+  const d = bytes(0xd);
+  const meta = { kind: "x", when: new Date(0) };
+  const data = ["upload", { file: { name: "f", chunks: [a, b] }, meta, extra: [[c]] }, d];
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/up", id: 9, data });
+  assert.equal(
+    encoded.text,
+    '54-/up,9["upload",{"file":{"name":"f","chunks":[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]},' +
+      '"meta":{"kind":"x","when":"1970-01-01T00:00:00.000Z"},"extra":[[{"_placeholder":true,"num":2}]]},{"_placeholder":true,"num":3}]',
+  );
+  assert.deepEqual(encoded.attachments, [a, b, c, d]);
+  encoded.attachments.forEach((att, i) => assert.equal(att, [a, b, c, d][i]));
+  // caller's data untouched
+  assert.equal(data[2], d);
+  assert.equal((data[1] as { meta: unknown }).meta, meta);
+  assert.deepEqual((data[1] as { file: { chunks: unknown[] } }).file.chunks, [a, b]);
+});
+
+test("ArrayBuffer, Float32Array and DataView are sent as their exact bytes", () => {
+  const ab = new Uint8Array([9, 8, 7]).buffer;
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const floats = new Float32Array([0, 1.5, 2]).subarray(1, 2); // non-zero byteOffset
+  const backing = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]);
+  const view = new DataView(backing.buffer, 2, 3);
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["bin", { ab, floats }, view] });
+  assert.equal(
+    encoded.text,
+    '53-["bin",{"ab":{"_placeholder":true,"num":0},"floats":{"_placeholder":true,"num":1}},{"_placeholder":true,"num":2}]',
+  );
+  const [first, second, third] = encoded.attachments;
+  assert.ok(first instanceof Uint8Array && second instanceof Uint8Array && third instanceof Uint8Array);
+  assert.deepEqual([...first], [9, 8, 7]);
+  assert.equal(first.buffer, ab); // a view, not a copy
+  const f15 = [0x00, 0x00, 0xc0, 0x3f]; // IEEE-754 1.5
+  assert.deepEqual([...second], littleEndian ? f15 : f15.reverse());
+  assert.deepEqual([...third], [2, 3, 4]);
+});
+
+test("toJSON results are searched for binary, like socket.io-parser", () => {
+  const blob = bytes(5);
+  class Attachment {
+    toJSON(): unknown {
+      return { name: "a.bin", content: blob };
+    }
+  }
+  assert.equal(hasBinary(new Attachment()), true);
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["file", new Attachment()] });
+  assert.equal(encoded.text, '51-["file",{"name":"a.bin","content":{"_placeholder":true,"num":0}}]');
+  assert.equal(encoded.attachments[0], blob);
+});
+
+test("a BINARY_* packet without binary is encoded as plain EVENT/ACK", () => {
+  assert.equal(encodePacket({ type: PacketType.BINARY_EVENT, nsp: "/", data: ["x"] }).text, '2["x"]');
+  assert.equal(encodePacket({ type: PacketType.BINARY_ACK, nsp: "/", id: 3, data: [] }).text, "33[]");
+});
+
+test("hasBinary", () => {
+  assert.equal(hasBinary(null), false);
+  assert.equal(hasBinary("abc"), false);
+  assert.equal(hasBinary([1, { a: [{}] }]), false);
+  assert.equal(hasBinary(new Date()), false);
+  assert.equal(hasBinary(new ArrayBuffer(0)), true);
+  assert.equal(hasBinary([1, { a: [{ b: new DataView(new ArrayBuffer(1)) }] }]), true);
+  assert.equal(hasBinary({ deep: { deeper: Buffer.alloc(1) } }), true);
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  assert.equal(hasBinary(cyclic), false);
+  cyclic.bin = bytes(1);
+  assert.equal(hasBinary(cyclic), true);
+});
+
+test("decodes BINARY_EVENT: packet:null until the last attachment, then the exact objects", () => {
+  const decoder = new Decoder();
+  let result = decoder.add('51-["hello",{"_placeholder":true,"num":0}]');
+  assert.deepEqual(result, { ok: true, packet: null });
+  assert.equal(decoder.pending, true);
+  const att = bytes(1, 2, 3);
+  const packet = expectPacket(decoder.add(att));
+  assert.deepEqual(packet, { type: PacketType.BINARY_EVENT, nsp: "/", data: ["hello", att] });
+  assert.equal((packet.data as unknown[])[1], att);
+  assert.equal(decoder.pending, false);
+  // and the decoder continues normally
+  result = decoder.add("0");
+  assert.deepEqual(expectPacket(result), { type: PacketType.CONNECT, nsp: "/" });
+});
+
+test("decodes BINARY_ACK 61-/admin,456[...]", () => {
+  const decoder = new Decoder();
+  assert.deepEqual(decoder.add('61-/admin,456[{"_placeholder":true,"num":0}]'), { ok: true, packet: null });
+  const att = bytes(0xff);
+  const packet = expectPacket(decoder.add(att));
+  assert.deepEqual(packet, { type: PacketType.BINARY_ACK, nsp: "/admin", id: 456, data: [att] });
+});
+
+test("multiple attachments are matched by num, not by position in the JSON", () => {
+  const decoder = new Decoder();
+  const text = '53-["multi",{"x":{"_placeholder":true,"num":2}},[{"_placeholder":true,"num":0}],{"_placeholder":true,"num":1}]';
+  assert.deepEqual(decoder.add(text), { ok: true, packet: null });
+  const [b0, b1, b2] = [bytes(0), bytes(1), bytes(2)];
+  assert.deepEqual(decoder.add(b0), { ok: true, packet: null });
+  assert.deepEqual(decoder.add(b1), { ok: true, packet: null });
+  const packet = expectPacket(decoder.add(b2));
+  const data = packet.data as [string, { x: unknown }, unknown[], unknown];
+  assert.equal(data[1].x, b2);
+  assert.equal(data[2][0], b0);
+  assert.equal(data[3], b1);
+});
+
+test("round trip of nested binary through encode and decode", () => {
+  const data = ["deep", { a: [bytes(1), { b: bytes(2, 3) }], c: "text" }, bytes()];
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/chat", id: 77, data });
+  const decoder = new Decoder();
+  let last: DecodeResult = decoder.add(encoded.text);
+  for (const att of encoded.attachments) last = decoder.add(att);
+  assert.deepEqual(expectPacket(last), { type: PacketType.BINARY_EVENT, nsp: "/chat", id: 77, data });
+});
+
+test("a __proto__ key cannot pollute prototypes during reconstruction", () => {
+  const decoder = new Decoder();
+  assert.equal(decoder.add('51-["e",{"__proto__":{"_placeholder":true,"num":0}}]').ok, true);
+  const att = bytes(1);
+  const packet = expectPacket(decoder.add(att));
+  const holder = (packet.data as unknown[])[1] as object;
+  assert.equal(Object.getPrototypeOf(holder), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(holder, "__proto__")?.value, att);
+
+  assert.equal(decoder.add('51-["e",{"__proto__":{"polluted":{"_placeholder":true,"num":0}}},{"constructor":{"prototype":{"polluted2":1}}}]').ok, true);
+  expectPacket(decoder.add(bytes(2)));
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(({} as Record<string, unknown>).polluted2, undefined);
+  assert.equal(Object.hasOwn(Object.prototype, "polluted"), false);
+});
+
+test("encoding data with an own __proto__ key keeps it as data", () => {
+  const data = JSON.parse('["e",{"__proto__":{"x":1},"bin":0}]') as [string, Record<string, unknown>];
+  data[1].bin = bytes(1);
+  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data });
+  assert.equal(encoded.text, '51-["e",{"__proto__":{"x":1},"bin":{"_placeholder":true,"num":0}}]');
+});
+
+test("deeply nested binary payloads neither overflow nor throw", () => {
+  const depth = 50_000;
+  const text = `51-["deep",${"[".repeat(depth)}{"_placeholder":true,"num":0}${"]".repeat(depth)}]`;
+  const decoder = new Decoder();
+  const result = decoder.add(text);
+  if (result.ok) {
+    const att = bytes(1);
+    const packet = expectPacket(decoder.add(att));
+    let node: unknown = (packet.data as unknown[])[1];
+    for (let i = 0; i < depth; i++) node = (node as unknown[])[0];
+    assert.equal(node, att);
+  } else {
+    expectError(result, "INVALID_JSON"); // an engine whose JSON.parse is recursive
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+test("INVALID_TYPE", () => {
+  for (const text of ["", "7", "9[]", "a", " 0", "-1", '["x"]']) expectError(decodeOne(text), "INVALID_TYPE");
+});
+
+test("INVALID_FORMAT: attachments prefix, ack id", () => {
+  for (const text of [
+    '5-["a",{"_placeholder":true,"num":0}]', // no count
+    '51["a",{"_placeholder":true,"num":0}]', // no "-" (count read as digits, then "[")
+    "51", // count runs to the end
+    '5a-["a"]',
+    '51e0-["a"]', // socket.io-parser lets this through via loose equality
+    '50-["a"]', // zero attachments (socket.io-parser: "Illegal attachments")
+    '6/admin,1["a"]', // no count at all
+    "3[]", // ACK without id
+    '3/admin,["x"]',
+    '61-[{"_placeholder":true,"num":0}]', // BINARY_ACK without id
+    `3${Number.MAX_SAFE_INTEGER + 1}[]`,
+    `3${"9".repeat(17)}[]`,
+  ]) {
+    expectError(decodeOne(text), "INVALID_FORMAT");
+  }
+});
+
+test("a 10 MB run of digits is rejected quickly", () => {
+  const digits = "1".repeat(10_000_000);
+  const started = performance.now();
+  expectError(decodeOne(`3${digits}[]`), "INVALID_FORMAT");
+  expectError(decodeOne(`5${digits}`), "INVALID_FORMAT"); // no "-"
+  expectError(decodeOne(`5${digits}-[]`), "TOO_MANY_ATTACHMENTS");
+  expectError(decodeOne(`5${"0".repeat(10_000_000)}-[]`), "INVALID_FORMAT"); // zero
+  assert.ok(performance.now() - started < 2000);
+});
+
+test("INVALID_JSON", () => {
+  for (const text of ['2["a"', "0{bad}", "2/admin,abc", "31 ", '4{"message":}', "0/admin,{", "2undefined"]) {
+    expectError(decodeOne(text), "INVALID_JSON");
+  }
+});
+
+test("INVALID_PAYLOAD: per-type rules", () => {
+  for (const text of [
+    "0[]", // CONNECT: object or absent
+    '0"token"',
+    "0null",
+    "1{}", // DISCONNECT: absent
+    "1/admin,{}",
+    '1"bye"',
+    "4", // CONNECT_ERROR: string or object
+    "4[]",
+    "41",
+    "2", // EVENT: non-empty array, first element a name
+    "2[]",
+    '2{"a":1}',
+    "2[null]",
+    "2[true]",
+    "2[[]]",
+    '2["connect"]', // reserved names, as in socket.io-parser
+    '2["connect_error"]',
+    '2["disconnect",1]',
+    '2["disconnecting"]',
+    '2["newListener"]',
+    '2["removeListener"]',
+    '51-[{"_placeholder":true,"num":0}]', // BINARY_EVENT needs a name too
+    '51-["disconnect",{"_placeholder":true,"num":0}]',
+    "31", // ACK: array
+    "31{}",
+    '31"x"',
+    '61-1{"_placeholder":true,"num":0}',
+  ]) {
+    expectError(decodeOne(text), "INVALID_PAYLOAD");
+  }
+});
+
+test("UNEXPECTED_BINARY", () => {
+  const decoder = new Decoder();
+  expectError(decoder.add(bytes(1, 2)), "UNEXPECTED_BINARY");
+  expectPacket(decoder.add('2["ok"]'));
+  expectError(decoder.add(bytes()), "UNEXPECTED_BINARY");
+});
+
+test("INVALID_ATTACHMENTS: text while attachments are pending resets the decoder", () => {
+  const decoder = new Decoder();
+  assert.equal(decoder.add('52-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]').ok, true);
+  assert.deepEqual(decoder.add(bytes(1)), { ok: true, packet: null });
+  expectError(decoder.add('2["b"]'), "INVALID_ATTACHMENTS");
+  assert.equal(decoder.pending, false);
+  expectError(decoder.add(bytes(2)), "UNEXPECTED_BINARY");
+});
+
+test("INVALID_ATTACHMENTS: bad placeholders or count mismatch", () => {
+  for (const text of [
+    '51-["a",{"_placeholder":true,"num":1}]', // out of range
+    '51-["a",{"_placeholder":true,"num":-1}]',
+    '51-["a",{"_placeholder":true,"num":0.5}]',
+    '51-["a",{"_placeholder":true,"num":"0"}]',
+    '51-["a",{"_placeholder":true}]',
+    '51-["a"]', // announces 1, references 0
+    '52-["a",{"_placeholder":true,"num":0}]', // announces 2, references 1
+    '52-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]', // same num twice
+    '51-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]', // more than announced
+    '61-/x,1[{"_placeholder":true,"num":3}]',
+  ]) {
+    const decoder = new Decoder();
+    expectError(decoder.add(text), "INVALID_ATTACHMENTS");
+    assert.equal(decoder.pending, false, text);
+  }
+  // "_placeholder" must be exactly true to count as a placeholder
+  const decoder = new Decoder();
+  expectError(decoder.add('51-["a",{"_placeholder":"true","num":0}]'), "INVALID_ATTACHMENTS");
+});
+
+test("TOO_MANY_ATTACHMENTS", () => {
+  const eleven = Array.from({ length: 11 }, (_, i) => `{"_placeholder":true,"num":${i}}`).join(",");
+  expectError(decodeOne(`511-["a",${eleven}]`), "TOO_MANY_ATTACHMENTS");
+  const ten = Array.from({ length: 10 }, (_, i) => `{"_placeholder":true,"num":${i}}`).join(",");
+  assert.deepEqual(decodeOne(`510-["a",${ten}]`), { ok: true, packet: null });
+  const strict = new Decoder({ maxAttachments: 2 });
+  expectError(strict.add('63-1[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]'), "TOO_MANY_ATTACHMENTS");
+  assert.equal(strict.pending, false);
+});
+
+test("reset() drops a partial packet", () => {
+  const decoder = new Decoder();
+  assert.equal(decoder.add('51-["a",{"_placeholder":true,"num":0}]').ok, true);
+  assert.equal(decoder.pending, true);
+  decoder.reset();
+  assert.equal(decoder.pending, false);
+  expectError(decoder.add(bytes(1)), "UNEXPECTED_BINARY");
+});
+
+test("untyped callers passing other message kinds get an error value", () => {
+  const decoder = new Decoder();
+  const add = decoder.add.bind(decoder) as (message: unknown) => DecodeResult;
+  for (const message of [undefined, null, 42, {}, new ArrayBuffer(1), [1]]) expectError(add(message), "INVALID_FORMAT");
+});
+
+test("a throwing custom codec still yields an error value", () => {
+  const json: JsonCodec = {
+    stringify: (value) => JSON.stringify(value),
+    parse: () => {
+      throw "not an Error";
+    },
+  };
+  expectError(new Decoder({ json }).add("0{}"), "INVALID_JSON");
+  const frozen: JsonCodec = { stringify: (v) => JSON.stringify(v), parse: (t) => Object.freeze(JSON.parse(t) as object) };
+  const decoder = new Decoder({ json: frozen });
+  assert.equal(decoder.add('51-["a",{"_placeholder":true,"num":0}]').ok, true);
+  expectError(decoder.add(bytes(1)), "INVALID_PAYLOAD");
+  assert.equal(decoder.pending, false);
+});
+
+// ---------------------------------------------------------------------------------------------
+// fuzz
+
+/** mulberry32: tiny deterministic PRNG, so failures reproduce. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CODES: ReadonlySet<string> = new Set([
+  "INVALID_TYPE",
+  "INVALID_FORMAT",
+  "INVALID_JSON",
+  "INVALID_PAYLOAD",
+  "INVALID_ATTACHMENTS",
+  "UNEXPECTED_BINARY",
+  "TOO_MANY_ATTACHMENTS",
+]);
+
+const TOKENS = [
+  "0", "1", "2", "3", "4", "5", "6", "7", "9", "-", "/", ",", "[", "]", "{", "}", '"', ":", " ", "\\",
+  "/admin,", '"_placeholder"', "true", '"num"', "null", '"connect"', '"ev"', "__proto__", "1-", "2-",
+  '{"_placeholder":true,"num":0}', '{"_placeholder":true,"num":1}', "\u0000", "\ud800", "é", "9007199254740993",
+];
+
+test("fuzz: add() never throws and only returns documented results", () => {
+  const random = prng(0x5eed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const seeds = [
+    ...vectors.map(([wire]) => wire),
+    '51-["hello",{"_placeholder":true,"num":0}]',
+    '62-/admin,456[{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]',
+  ];
+  const decoder = new Decoder({ maxAttachments: 3 });
+  let packets = 0;
+  for (let round = 0; round < 4000; round++) {
+    let message: string | Uint8Array;
+    const kind = random();
+    if (kind < 0.15) {
+      message = new Uint8Array(Math.floor(random() * 8)).map(() => Math.floor(random() * 256));
+    } else if (kind < 0.55) {
+      // random token soup
+      let text = "";
+      const n = Math.floor(random() * 12);
+      for (let i = 0; i < n; i++) text += pick(TOKENS);
+      message = text;
+    } else {
+      // mutate a valid packet: replace, insert or delete a few characters
+      let text = pick(seeds);
+      const edits = 1 + Math.floor(random() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(random() * (text.length + 1));
+        const op = random();
+        if (op < 0.33) text = text.slice(0, at) + pick(TOKENS) + text.slice(at + 1);
+        else if (op < 0.66) text = text.slice(0, at) + pick(TOKENS) + text.slice(at);
+        else text = text.slice(0, at) + text.slice(at + 1);
+      }
+      message = text;
+    }
+    let result: DecodeResult;
+    try {
+      result = decoder.add(message);
+    } catch (error) {
+      assert.fail(`add(${JSON.stringify(typeof message === "string" ? message : [...message])}) threw ${String(error)}`);
+    }
+    if (!result.ok) {
+      assert.ok(CODES.has(result.code), result.code);
+      assert.equal(typeof result.message, "string");
+      continue;
+    }
+    if (result.packet === null) {
+      assert.equal(decoder.pending, true);
+      continue;
+    }
+    packets++;
+    const { type, nsp, id } = result.packet;
+    assert.ok(Number.isInteger(type) && type >= 0 && type <= 6);
+    assert.ok(nsp === "/" || nsp.startsWith("/"));
+    assert.ok(id === undefined || (Number.isSafeInteger(id) && id >= 0));
+    // anything we accept must survive a re-encode/decode cycle
+    const again = encodePacket(result.packet);
+    const fresh = new Decoder();
+    let back: DecodeResult = fresh.add(again.text);
+    for (const att of again.attachments) back = fresh.add(att);
+    if (!back.ok || back.packet === null) assert.fail(`re-decode of ${again.text} failed`);
+  }
+  assert.ok(packets > 50, `fuzz produced too few valid packets (${packets})`);
+});
