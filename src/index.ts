@@ -4,7 +4,8 @@
 export { Server, RESERVED_EVENTS } from "./socket/server.js";
 export { Namespace, on, type ScopedEmitOptions } from "./socket/namespace.js";
 export { Args, args } from "./socket/args.js";
-export { SockjetError, TimeoutError, ConnectionRefusedError, type SockjetErrorCode } from "./socket/errors.js";
+export { SockjetError, TimeoutError, ConnectionRefusedError, SOCKJET_ERROR_CODES, type SockjetErrorCode } from "./socket/errors.js";
+export { DISCONNECT_REASONS } from "./socket/types.js";
 export type {
   AckCallback,
   AnyNamespaceHandler,

@@ -1,12 +1,7 @@
 // Errors with stable codes. Every code is listed in the README ("Errors"); a test keeps the two in sync.
 
-export type SockjetErrorCode =
-  | "ACK_TIMEOUT"
-  | "DISCONNECTED"
-  | "UNKNOWN_SID"
-  | "CONNECTION_REFUSED"
-  | "SERVER_CLOSED"
-  | "INVALID_ARGUMENT";
+export const SOCKJET_ERROR_CODES = ["ACK_TIMEOUT", "DISCONNECTED", "UNKNOWN_SID", "CONNECTION_REFUSED", "INVALID_ARGUMENT"] as const;
+export type SockjetErrorCode = (typeof SOCKJET_ERROR_CODES)[number];
 
 export class SockjetError extends Error {
   constructor(

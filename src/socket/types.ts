@@ -20,16 +20,18 @@ export interface Environ {
   raw: unknown;
 }
 
-/** Why a client left a namespace, as passed to `disconnect` handlers. */
-export type DisconnectReason =
-  | "client disconnect"
-  | "server disconnect"
-  | "ping timeout"
-  | "transport close"
-  | "transport error"
-  | "parse error"
-  | "buffer full"
-  | "server shutting down";
+/** Why a client left a namespace, as passed to `disconnect` handlers (documented in the README). */
+export const DISCONNECT_REASONS = [
+  "client disconnect",
+  "server disconnect",
+  "ping timeout",
+  "transport close",
+  "transport error",
+  "parse error",
+  "buffer full",
+  "server shutting down",
+] as const;
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
 /**
  * Typed events: a map from event name to the tuple of arguments it carries, e.g.
