@@ -130,7 +130,11 @@ export class EngineServer implements SessionHost {
   async handleRequest(exchange: HttpExchange): Promise<void> {
     const request = exchange.request;
     try {
-      if (!(await isOriginAllowed(this.options.cors, request))) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
+      if (!(await isOriginAllowed(this.options.cors, request))) {
+        // No CORS headers here: a refused origin must not be told it may read the response.
+        exchange.respond(403, { ...JSON_HEADERS }, engineErrorBody(EngineErrorCode.FORBIDDEN));
+        return;
+      }
       if (request.method === "OPTIONS") {
         const headers: ResponseHeaders = {};
         preflightHeaders(this.options.cors, request, headers);
@@ -247,7 +251,9 @@ export class EngineServer implements SessionHost {
     this.closing = true;
     for (const socket of [...this.sessions.values()]) socket.close("server shutting down");
     this.flushDirty();
-    this.timers.stop();
+    // Polling sessions still waiting for their last poll keep their grace timer (unref'd, so it does
+    // not hold the process): they take the CLOSE packet on that poll or are released when it fires.
+    if (this.sessions.size === 0) this.timers.stop();
   }
 
   // ---- SessionHost -------------------------------------------------------------------------------
@@ -279,6 +285,7 @@ export class EngineServer implements SessionHost {
 
   releaseSession(socket: EngineSocket): void {
     if (this.sessions.get(socket.id) === socket) this.sessions.delete(socket.id);
+    if (this.closing && this.sessions.size === 0) this.timers.stop();
   }
 
   respondError(exchange: HttpExchange, code: EngineErrorCode, message?: string, status = engineErrorStatus(code)): void {
@@ -298,7 +305,8 @@ export class EngineServer implements SessionHost {
     corsHeaders(this.options.cors, exchange.request, headers);
     const threshold = this.options.compressionThreshold;
     const compressor = this.compressor;
-    if (threshold !== null && compressor !== null && payload.length >= threshold) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact byte count is checked below.
+    if (threshold !== null && compressor !== null && payload.length * 3 >= threshold) {
       const encoding = pickEncoding(exchange.request.header("accept-encoding"));
       if (encoding !== null) {
         const body = encoder.encode(payload);

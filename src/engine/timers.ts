@@ -117,19 +117,27 @@ export class TimerQueue {
 
   /** Runs every due entry. Public so tests with a manual clock can drive it. */
   fire(): void {
+    // Called directly (tests), the armed timer would otherwise stay set and wake the queue again.
+    if (this.handle !== null) this.clock.clearTimer(this.handle);
     this.handle = null;
     this.armedFor = Infinity;
     const now = this.clock.now();
     // Entries scheduled by a callback during this pass wait for the next one, even with delay 0.
     const lastSeq = this.seq;
-    for (const list of [...this.lists.values()]) {
-      for (let entry = list.head; entry !== null && entry.deadline <= now && entry.seq < lastSeq; entry = list.head) {
-        this.unlink(entry);
-        try {
-          entry.target.onTimer(entry.kind);
-        } catch {
-          // A target's failure must not stop the other deadlines; targets log their own errors.
-        }
+    // Due entries run in deadline order across lists (a late wake-up may find several lists due).
+    // There are only a handful of lists (one per distinct delay), so a linear pick is cheap.
+    for (;;) {
+      let next: TimerEntry | null = null;
+      for (const list of this.lists.values()) {
+        const head = list.head;
+        if (head !== null && head.deadline <= now && head.seq < lastSeq && (next === null || head.deadline < next.deadline)) next = head;
+      }
+      if (next === null) break;
+      this.unlink(next);
+      try {
+        next.target.onTimer(next.kind);
+      } catch {
+        // A target's failure must not stop the other deadlines; targets log their own errors.
       }
     }
     let earliest = Infinity;

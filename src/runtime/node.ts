@@ -22,15 +22,17 @@ const deflate = promisify(zlib.deflate);
 
 class NodeRequest implements EngineRequest {
   private _headers: Record<string, string> | null = null;
-  constructor(readonly raw: IncomingMessage) {}
+  // Read now: the socket's address is gone once the connection closes (a polling handshake's
+  // connection is often closed before the connect handler reads the environ).
+  readonly remoteAddress: string;
+  constructor(readonly raw: IncomingMessage) {
+    this.remoteAddress = raw.socket.remoteAddress ?? "";
+  }
   get method(): string {
     return this.raw.method ?? "GET";
   }
   get url(): string {
     return this.raw.url ?? "/";
-  }
-  get remoteAddress(): string {
-    return this.raw.socket.remoteAddress ?? "";
   }
   get secure(): boolean {
     return (this.raw.socket as { encrypted?: boolean }).encrypted === true;
@@ -161,8 +163,13 @@ function onWsMessage(this: TaggedWebSocket, data: Buffer | ArrayBuffer | Buffer[
 function onWsClose(this: TaggedWebSocket): void {
   this[kTransport]?.onClose();
 }
-function onWsError(this: TaggedWebSocket): void {
-  // `close` follows every error; the engine learns about it there.
+function onWsError(this: TaggedWebSocket, err: Error & { code?: string }): void {
+  // `close` follows every error; the engine learns about it there. An oversized message (refused
+  // by ws's maxPayload before the engine sees it) is a transport error, as in WebSocketTransport.onFrame.
+  const transport = this[kTransport];
+  if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" && transport?.socket && !transport.probe) {
+    transport.socket.onTransportClose(transport, "transport error");
+  }
 }
 function ignoreSocketError(): void {}
 

@@ -20,7 +20,8 @@ const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Decodes base64; returns null for text that is not base64 (errors are values). */
 export function fromBase64(text: string): Uint8Array | null {
-  if (text.length % 4 === 1 || !BASE64_RE.test(text)) return null;
+  // Padding only completes a 4-character group: "A=" or "AA=" is not base64 (atob refuses it, Buffer did not).
+  if (text.length % 4 === 1 || (text.endsWith("=") && text.length % 4 !== 0) || !BASE64_RE.test(text)) return null;
   if (NodeBuffer) return NodeBuffer.from(text, "base64");
   try {
     const s = atob(text);
