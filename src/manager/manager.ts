@@ -5,6 +5,7 @@
 // these one to one). The in-memory manager applies them locally.
 
 import type { AckCallback } from "../socket/types.js";
+import type { Logger } from "../util/logger.js";
 
 /** Who receives an emit: everyone in the namespace, or the union of rooms (a sid is its own room), minus skip. */
 export interface EmitOperation {
@@ -17,6 +18,8 @@ export interface EmitOperation {
   skip: readonly string[];
   /** Local only: a broker manager turns it into a request id and routes the replies back. */
   callback?: AckCallback;
+  /** Local only: how long (ms) the caller waits for acknowledgements (`call()`'s timeout); a broker manager routes replies back that long. */
+  timeout?: number;
 }
 
 export interface RoomOperation {
@@ -50,6 +53,8 @@ export interface ManagerHost {
   disconnectLocal(namespace: string, sid: string): void;
   /** Is this sid connected to this process? */
   isLocal(namespace: string, sid: string): boolean;
+  /** The server's logger (broker managers log connection loss and lost operations through it). */
+  logger?: Logger;
 }
 
 export interface ClientManager {

@@ -47,8 +47,12 @@ export class Namespace<Listen extends EventsMap = DefaultEvents, Emit extends Ev
   on(event: "disconnect", handler: DisconnectHandler): this;
   on(event: "*", handler: CatchAllHandler): this;
   on<E extends EventNames<Listen>>(event: E, handler: EventHandler<Listen[E]>): this;
-  on(event: string, handler: AnyNamespaceHandler): this;
   on(event: string, handler: (...args: never[]) => unknown): this {
+    return this.addHandler(event, handler);
+  }
+
+  /** @internal Registration without the typed-event checks (any-namespace handlers, decorators). */
+  addHandler(event: string, handler: AnyNamespaceHandler | ((...args: never[]) => unknown)): this {
     if (typeof handler !== "function") throw new SockjetError("INVALID_ARGUMENT", "handler must be a function");
     this.handlers.set(event, handler as StoredHandler);
     return this;

@@ -101,6 +101,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.maxAttachments = options.maxAttachments ?? 10;
     this.manager = options.clientManager ?? new InMemoryManager();
     this.engine.setHandler(this.engineHandler);
+    this.managerHost.logger = this.logger;
     this.ready = Promise.resolve(this.manager.initialize(this.managerHost));
     this.ready.catch((err: unknown) => this.logger.error("client manager failed to initialize", { err }));
   }
@@ -113,7 +114,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   on(event: "*", handler: CatchAllHandler, namespace?: string): this;
   on<E extends EventNames<Listen>>(event: E, handler: EventHandler<Listen[E]>, namespace?: string): this;
   on(event: string, handler: (...args: never[]) => unknown, namespace = "/"): this {
-    this.of(namespace).on(event, handler as AnyNamespaceHandler);
+    this.of(namespace).addHandler(event, handler);
     return this;
   }
 
@@ -204,7 +205,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
         resolve(fromArgList(reply));
       };
       this.manager
-        .execute({ type: "emit", namespace, event, args, rooms: [options.to], skip: [], callback })
+        .execute({ type: "emit", namespace, event, args, rooms: [options.to], skip: [], callback, timeout })
         .catch((err: unknown) => {
           if (settled) return;
           settled = true;
@@ -472,7 +473,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     if (socket.state === "closed") return;
     const wasConnected = socket.state === "connected";
     socket.state = "closed";
-    if (notifyClient && wasConnected) this.sendControl(socket.client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
+    // Also while the connect handler is pending (python-socketio does the same): otherwise the
+    // client, which will get neither CONNECT nor CONNECT_ERROR, would wait for connectTimeout.
+    if (notifyClient) this.sendControl(socket.client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
     if (socket.client.sockets.get(socket.namespace) === socket) socket.client.sockets.delete(socket.namespace);
     socket.failAcks();
     if (!wasConnected) {
