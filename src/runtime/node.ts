@@ -13,6 +13,7 @@ import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders
 import { pathOf } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import { serveStatic, type StaticFiles } from "./static.js";
+import { buildFrame, buildTextFrame } from "./ws-frame.js";
 
 export type NodeHttpServer = HttpServer | HttpsServer;
 export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -114,6 +115,11 @@ class NodeExchange implements HttpExchange {
   }
 }
 
+/** The Node adapter's cached wire form of an outgoing packet: its complete WebSocket frame. */
+class NodeFrame {
+  constructor(readonly bytes: Buffer) {}
+}
+
 /** A WebSocket from `ws`, seen as the engine's peer. */
 class NodeWebSocketPeer implements WebSocketPeer {
   constructor(
@@ -124,21 +130,28 @@ class NodeWebSocketPeer implements WebSocketPeer {
   sendFrames(frames: readonly OutFrame[]): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
-    // Cork so that all frames queued this turn leave in one writev.
     const raw = (ws as unknown as { _socket?: NetSocket })._socket;
-    raw?.cork();
-    for (const frame of frames) {
-      const data = frame.frame;
-      if (typeof data === "string") {
-        // Encode the text once per packet, not once per recipient: the buffer is shared by a broadcast.
-        let buffer = frame.adapterCache as Buffer | undefined;
-        if (buffer === undefined) frame.adapterCache = buffer = Buffer.from(data, "utf8");
-        ws.send(buffer, { binary: false, compress: this.compress });
-      } else {
-        ws.send(data, { binary: true, compress: this.compress });
+    if (this.compress || raw === undefined) {
+      for (const frame of frames) {
+        const data = frame.frame;
+        ws.send(data, { binary: typeof data !== "string", compress: this.compress });
       }
+      return;
     }
-    raw?.uncork();
+    // Without permessage-deflate a frame is the same bytes for every recipient: build it once per
+    // packet (cached on the packet) and write it straight to the TCP socket. ws itself only writes
+    // whole control frames (pong, close), so frames never interleave. Corking makes everything
+    // queued for this socket in this turn leave in one writev.
+    raw.cork();
+    for (const frame of frames) {
+      let cached = frame.adapterCache;
+      if (!(cached instanceof NodeFrame)) {
+        const data = frame.frame;
+        frame.adapterCache = cached = new NodeFrame(typeof data === "string" ? buildTextFrame(data) : buildFrame(data, true));
+      }
+      raw.write((cached as NodeFrame).bytes);
+    }
+    raw.uncork();
   }
 
   close(code?: number, reason?: string): void {
