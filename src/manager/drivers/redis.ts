@@ -1,0 +1,195 @@
+// Redis as the cluster broker, on ioredis: "sockjet/redis".
+//
+// Two connections per process, as Redis requires (a subscribed connection can only subscribe):
+// one publishes, one is subscribed to the channel. Plain pub/sub (PUBLISH/SUBSCRIBE) by default;
+// with `sharded: true`, sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+), which on Redis Cluster
+// keeps each channel's traffic on the shard that owns its slot instead of broadcasting it over the
+// cluster bus. Redis pub/sub keeps nothing for absent subscribers: what is published while a
+// server is disconnected never reaches it.
+//
+// Failure behaviour: publishing never waits for a connection (no offline queue, no resend of
+// in-flight commands, a command timeout), so a publication during an outage is rejected at once
+// and the manager reports it lost. Both connections reconnect with exponential backoff; the
+// subscriber resubscribes itself, and `onReconnect` fires only when both are usable again.
+
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
+import type { DriverEvents, PubSubDriver } from "../driver.js";
+import { PubSubManager, type PubSubManagerOptions } from "../pubsub/manager.js";
+
+export interface RedisReconnectOptions {
+  /** First retry delay, ms (default 100). */
+  minDelay?: number;
+  /** Longest retry delay, ms (default 5000); the delay doubles from minDelay up to this. */
+  maxDelay?: number;
+}
+
+export interface RedisDriverOptions {
+  /** Default `REDIS_URL` or "redis://127.0.0.1:6379". Ignored with `cluster`. */
+  url?: string;
+  /** Extra ioredis options for both connections (TLS, password, db...). */
+  redisOptions?: RedisOptions;
+  /** A Redis Cluster: its startup nodes and ioredis Cluster options. */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /** Sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+). Every server and emitter on the channel must agree. */
+  sharded?: boolean;
+  /** A publish that gets no reply in this many ms is rejected (default 5000). */
+  publishTimeout?: number;
+  reconnect?: RedisReconnectOptions;
+}
+
+type Client = Redis | Cluster;
+
+function defaultUrl(): string {
+  return process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+}
+
+export class RedisDriver implements PubSubDriver {
+  private pub: Client | null = null;
+  private sub: Client | null = null;
+  private channel = "";
+  private pubReady = false;
+  private subReady = false;
+  private up = false;
+  private everUp = false;
+  private closed = false;
+  private events: DriverEvents | null = null;
+  private settleStart: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** Last error message per connection, so a retry loop reports a failure once, not every attempt. */
+  private readonly lastError = new Map<Client, string>();
+
+  constructor(private readonly options: RedisDriverOptions = {}) {}
+
+  start(channel: string, onMessage: (payload: Uint8Array) => void, events: DriverEvents): Promise<void> {
+    if (this.pub !== null) return Promise.reject(new Error("RedisDriver.start called twice"));
+    if (this.closed) return Promise.reject(new Error("driver closed"));
+    this.channel = channel;
+    this.events = events;
+    const min = this.options.reconnect?.minDelay ?? 100;
+    const max = this.options.reconnect?.maxDelay ?? 5000;
+    const retryStrategy = (times: number): number => Math.min(max, min * 2 ** Math.min(times - 1, 20));
+    const publisher: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.options.publishTimeout ?? 5000,
+    };
+    const subscriber: RedisOptions = { enableOfflineQueue: false, autoResubscribe: false, maxRetriesPerRequest: 0 };
+
+    const promise = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
+    const pub = (this.pub = this.create({ ...publisher, retryStrategy }));
+    const sub = (this.sub = this.create({ ...subscriber, retryStrategy }));
+
+    pub.on("ready", () => {
+      this.lastError.delete(pub);
+      this.pubReady = true;
+      this.update();
+    });
+    sub.on("ready", () => {
+      this.lastError.delete(sub);
+      void this.subscribe(sub);
+    });
+    for (const client of [pub, sub]) {
+      client.on("error", (err: Error) => this.reportOnce(client, err, "connect"));
+      client.on("close", () => {
+        if (client === pub) this.pubReady = false;
+        else this.subReady = false;
+        this.update();
+      });
+    }
+    const sharded = this.options.sharded === true;
+    sub.on(sharded ? "smessageBuffer" : "messageBuffer", (ch: Buffer, message: Buffer) => {
+      if (ch.toString() !== this.channel) return;
+      try {
+        onMessage(message);
+      } catch (err) {
+        events.onError(err instanceof Error ? err : new Error(String(err)), "receive");
+      }
+    });
+    return promise;
+  }
+
+  async publish(channel: string, payload: Uint8Array): Promise<void> {
+    const pub = this.pub;
+    if (pub === null || this.closed) throw new Error("redis driver is not started");
+    const message = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (this.options.sharded) await pub.spublish(channel, message);
+    else await pub.publish(channel, message);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.settleStart?.reject(new Error("driver closed"));
+    this.settleStart = null;
+    for (const client of [this.sub, this.pub]) {
+      if (client === null) continue;
+      client.removeAllListeners("close");
+      client.disconnect();
+    }
+  }
+
+  private create(extra: RedisOptions): Client {
+    const cluster = this.options.cluster;
+    if (cluster !== undefined) {
+      const { retryStrategy, ...rest } = extra;
+      return new Cluster(cluster.nodes, {
+        ...cluster.options,
+        shardedSubscribers: this.options.sharded === true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times: number) => (typeof retryStrategy === "function" ? retryStrategy(times) : null),
+        redisOptions: { ...cluster.options?.redisOptions, ...rest },
+      });
+    }
+    return new Redis(this.options.url ?? defaultUrl(), { ...this.options.redisOptions, ...extra });
+  }
+
+  private async subscribe(sub: Client): Promise<void> {
+    try {
+      if (this.options.sharded) await sub.ssubscribe(this.channel);
+      else await sub.subscribe(this.channel);
+    } catch (err) {
+      if (this.closed) return;
+      this.events?.onError(err instanceof Error ? err : new Error(String(err)), "subscribe");
+      // Start over with a fresh connection (and the backoff) rather than stay connected but deaf.
+      sub.disconnect(true);
+      return;
+    }
+    this.subReady = true;
+    this.update();
+  }
+
+  private update(): void {
+    if (this.closed) return;
+    const up = this.pubReady && this.subReady;
+    if (up === this.up) return;
+    this.up = up;
+    if (up && !this.everUp) {
+      this.everUp = true;
+      this.settleStart?.resolve();
+      this.settleStart = null;
+    } else if (up) {
+      this.events?.onReconnect();
+    } else if (this.everUp) {
+      this.events?.onDisconnect();
+    }
+  }
+
+  private reportOnce(client: Client, err: Error, stage: "connect"): void {
+    if (this.closed) return;
+    if (this.lastError.get(client) === err.message) return;
+    this.lastError.set(client, err.message);
+    this.events?.onError(err, stage);
+  }
+}
+
+export interface RedisManagerOptions extends Omit<PubSubManagerOptions, "driver">, RedisDriverOptions {}
+
+/**
+ * A cluster manager over Redis pub/sub (python-socketio's RedisManager):
+ * `new Server({ clientManager: new RedisManager({ url: "redis://127.0.0.1:6379" }) })`.
+ */
+export class RedisManager extends PubSubManager {
+  constructor(options: RedisManagerOptions = {}) {
+    super({ ...options, driver: new RedisDriver(options) });
+  }
+}

@@ -1,0 +1,500 @@
+// AmqpDriver against a real RabbitMQ (AMQP_URL, default amqp://guest:guest@127.0.0.1:5672):
+// fan-out to every driver on a channel (own messages included), order, byte-exact binary payloads,
+// channel isolation (fanout and topic), publish rejection and reconnect across a cut TCP proxy,
+// and a clean exit after close(); then three sockjet servers in one process joined by
+// AmqpManager with socket.io-client clients. Skipped when the broker is unreachable, except in CI.
+
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { connect as amqpConnect } from "amqplib";
+import { AmqpDriver, type AmqpDriverOptions } from "../../src/manager/drivers/amqp.js";
+import type { DriverEvents } from "../../src/manager/driver.js";
+import { AmqpManager } from "../../src/manager/pubsub/amqp.js";
+import { startServer, until, type TestServer } from "../support/harness.js";
+import type { Socket as ClientSocket } from "socket.io-client";
+
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const BROKER = new URL(AMQP_URL);
+const BROKER_HOST = BROKER.hostname || "127.0.0.1";
+const BROKER_PORT = Number(BROKER.port || 5672);
+const suffix = randomBytes(4).toString("hex");
+const channelName = (name: string): string => `sockjet-test.${name}.${suffix}`;
+/** The broker URL with another host:port (the proxy's). */
+function urlVia(port: number): string {
+  const url = new URL(AMQP_URL);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  return url.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child mode: started by the "close() leaves no open handles" test; it must exit by itself.
+if (process.env.SOCKJET_AMQP_CHILD === "1") {
+  const channel = channelName("child");
+  const got: Uint8Array[] = [];
+  const a = new AmqpDriver({ url: AMQP_URL });
+  const b = new AmqpDriver({ url: AMQP_URL });
+  await a.start(channel, (p) => got.push(p), silentEvents());
+  await b.start(channel, (p) => got.push(p), silentEvents());
+  await a.publish(channel, new Uint8Array([1, 2, 3]));
+  const start = Date.now();
+  while (got.length < 2 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+  await a.close();
+  await b.close();
+  process.stdout.write(`received ${got.length}\n`);
+} else {
+  await suite();
+}
+
+function silentEvents(): DriverEvents {
+  return { onError() {}, onDisconnect() {}, onReconnect() {} };
+}
+
+/** Records DriverEvents and lets a test wait for the next disconnect/reconnect. */
+class EventLog implements DriverEvents {
+  readonly errors: Array<{ error: Error; stage: string }> = [];
+  disconnects = 0;
+  reconnects = 0;
+  private waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+  onError(error: Error, stage: string): void {
+    this.errors.push({ error, stage });
+    this.wake();
+  }
+  onDisconnect(): void {
+    this.disconnects++;
+    this.wake();
+  }
+  onReconnect(): void {
+    this.reconnects++;
+    this.wake();
+  }
+  /** Resolves once `check` holds (re-checked on every event), or rejects after `ms`. */
+  until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+      this.waiters.push({ check, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+  private wake(): void {
+    this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true));
+  }
+}
+
+/** Collects payloads; `count(n)` waits until n have arrived. */
+class Sink {
+  readonly messages: Buffer[] = [];
+  private waiters: Array<{ n: number; resolve: () => void }> = [];
+  readonly onMessage = (payload: Uint8Array): void => {
+    this.messages.push(Buffer.from(payload));
+    this.waiters = this.waiters.filter((w) => (this.messages.length >= w.n ? (w.resolve(), false) : true));
+  };
+  count(n: number, what = `${n} messages`, ms = 10_000): Promise<void> {
+    if (this.messages.length >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (have ${this.messages.length})`)), ms);
+      this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+}
+
+/** A TCP proxy in front of the broker that a test can cut and restore on the same port. */
+class Proxy {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+  async listen(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on("error", () => {});
+        s.on("close", () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+  /** Stops accepting and kills every proxied connection. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  async restore(): Promise<void> {
+    await this.listen();
+  }
+}
+
+/** A local port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function brokerReachable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(BROKER_PORT, BROKER_HOST);
+    socket.setTimeout(2000);
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+  });
+}
+
+/** Message i of a sequence from `from`: "<from>:<i>:" followed by the 256 byte values. */
+function sequenced(from: string, i: number): Buffer {
+  return Buffer.concat([Buffer.from(`${from}:${i}:`), ALL_BYTES]);
+}
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+function parse(message: Buffer): { from: string; i: number; tail: Buffer } {
+  const first = message.indexOf(0x3a);
+  const second = message.indexOf(0x3a, first + 1);
+  return { from: message.subarray(0, first).toString(), i: Number(message.subarray(first + 1, second).toString()), tail: message.subarray(second + 1) };
+}
+
+async function suite(): Promise<void> {
+  const reachable = await brokerReachable();
+  const skip = !reachable && process.env.CI !== "true" ? `RabbitMQ not reachable at ${BROKER_HOST}:${BROKER_PORT}` : false;
+
+  describe("AmqpDriver", { skip }, () => {
+    const drivers: AmqpDriver[] = [];
+    const proxies: Proxy[] = [];
+    const make = (options: AmqpDriverOptions = {}): AmqpDriver => {
+      const d = new AmqpDriver({ url: AMQP_URL, backoff: { min: 50, max: 500 }, publishTimeout: 3000, ...options });
+      drivers.push(d);
+      return d;
+    };
+    after(async () => {
+      await Promise.all(drivers.map((d) => d.close()));
+      await Promise.all(proxies.map((p) => p.cut()));
+    });
+
+    for (const exchangeType of ["fanout", "topic"] as const) {
+      test(`${exchangeType}: every driver on a channel receives every message, own included, in order, byte-exact; other channels are isolated`, async () => {
+        const channel = channelName(`fanout-${exchangeType}`);
+        const other = channelName(`other-${exchangeType}`);
+        // topic: all three share one exchange, isolated by routing key.
+        const shared: AmqpDriverOptions = exchangeType === "topic" ? { exchangeType, exchange: channelName("topic-exchange") } : {};
+        const sinkA = new Sink();
+        const sinkB = new Sink();
+        const sinkC = new Sink();
+        const logA = new EventLog();
+        const a = make(shared);
+        const b = make(shared);
+        const c = make(shared);
+        await a.start(channel, sinkA.onMessage, logA);
+        await b.start(channel, sinkB.onMessage, new EventLog());
+        await c.start(other, sinkC.onMessage, new EventLog());
+
+        const N = 40;
+        // Not awaited one by one: order must hold for concurrent publishes too.
+        const sent: Promise<void>[] = [];
+        for (let i = 0; i < N; i++) {
+          sent.push(a.publish(channel, sequenced("a", i)));
+          sent.push(b.publish(channel, sequenced("b", i)));
+        }
+        sent.push(a.publish(channel, ALL_BYTES), b.publish(channel, new Uint8Array(0)));
+        await Promise.all(sent);
+        await sinkA.count(2 * N + 2);
+        await sinkB.count(2 * N + 2);
+
+        for (const sink of [sinkA, sinkB]) {
+          const seq = { a: [] as number[], b: [] as number[] };
+          let raw = 0;
+          let empty = 0;
+          for (const m of sink.messages) {
+            if (m.length === 0) {
+              empty++;
+              continue;
+            }
+            if (m.equals(ALL_BYTES)) {
+              raw++;
+              continue;
+            }
+            const { from, i, tail } = parse(m);
+            assert.ok(from === "a" || from === "b", `unexpected sender ${from}`);
+            assert.ok(tail.equals(ALL_BYTES), "payload bytes changed in transit");
+            seq[from].push(i);
+          }
+          const expected = Array.from({ length: N }, (_, i) => i);
+          assert.deepEqual(seq.a, expected);
+          assert.deepEqual(seq.b, expected);
+          assert.equal(raw, 1);
+          assert.equal(empty, 1);
+          assert.equal(sink.messages.length, 2 * N + 2);
+        }
+
+        // The other channel saw none of that: its own message is the first and only one it gets.
+        await c.publish(other, Buffer.from("other"));
+        await sinkC.count(1);
+        assert.deepEqual(sinkC.messages.map(String), ["other"]);
+        assert.equal(sinkA.messages.length, 2 * N + 2);
+        assert.deepEqual(logA.errors, []);
+      });
+    }
+
+    test("publish to a channel other than the started one declares its exchange and reaches its subscribers", async () => {
+      const mine = channelName("mine");
+      const theirs = channelName("theirs");
+      const sink = new Sink();
+      const a = make();
+      const b = make();
+      await a.start(mine, () => {}, new EventLog());
+      await b.start(theirs, sink.onMessage, new EventLog());
+      await a.publish(theirs, Buffer.from("hello"));
+      await sink.count(1);
+      assert.equal(String(sink.messages[0]), "hello");
+    });
+
+    test("start() with initialRetries 0 rejects at once when the broker is unreachable", async () => {
+      const d = make({ url: urlVia(await deadPort()), initialRetries: 0 });
+      await assert.rejects(d.start(channelName("unreachable"), () => {}, new EventLog()));
+      await assert.rejects(d.publish(channelName("unreachable"), Buffer.from("x")));
+    });
+
+    test("start() by default keeps trying, reports the failure, and connects once the broker is reachable", async () => {
+      const channel = channelName("late");
+      const proxy = new Proxy(BROKER_HOST, BROKER_PORT);
+      proxies.push(proxy);
+      await proxy.listen();
+      await proxy.cut();
+      const log = new EventLog();
+      const sink = new Sink();
+      const d = make({ url: urlVia(proxy.port) });
+      const started = d.start(channel, sink.onMessage, log);
+      await log.until(() => log.errors.length > 0, "a connect error");
+      assert.equal(log.errors[0]?.stage, "connect");
+      await assert.rejects(d.publish(channel, Buffer.from("early")), /not connected/);
+      await proxy.restore();
+      await started;
+      await d.publish(channel, Buffer.from("late"));
+      await sink.count(1);
+      assert.deepEqual(sink.messages.map(String), ["late"]);
+      assert.equal(log.disconnects + log.reconnects, 0);
+    });
+
+    test("close() while start() is still trying makes start() reject", async () => {
+      const log = new EventLog();
+      const d = make({ url: urlVia(await deadPort()) });
+      const started = d.start(channelName("never"), () => {}, log);
+      await log.until(() => log.errors.length > 0, "a connect error");
+      await d.close();
+      await assert.rejects(started);
+    });
+
+    test("a connection lost in the middle of setup neither crashes the process nor stops the driver", async () => {
+      // The first connection is cut when the client opens its first channel (the handshake is done,
+      // the exchange/queue setup has begun); later connections pass through.
+      let connections = 0;
+      const sockets = new Set<net.Socket>();
+      const server = net.createServer((client) => {
+        const upstream = net.connect(BROKER_PORT, BROKER_HOST);
+        const cutThisOne = ++connections === 1;
+        for (const sock of [client, upstream]) {
+          sockets.add(sock);
+          sock.on("error", () => {});
+          sock.on("close", () => (sockets.delete(sock), client.destroy(), upstream.destroy()));
+        }
+        upstream.pipe(client);
+        let pending = Buffer.alloc(0);
+        let headerSeen = false;
+        client.on("data", (chunk: Buffer) => {
+          if (!cutThisOne) return void upstream.write(chunk);
+          pending = Buffer.concat([pending, chunk]);
+          if (!headerSeen && pending.length >= 8) (headerSeen = true), (pending = pending.subarray(8));
+          // Frames: type(1) channel(2) size(4) payload(size) end(1).
+          while (headerSeen && pending.length >= 7) {
+            if (pending.readUInt16BE(1) !== 0) {
+              client.destroy();
+              upstream.destroy();
+              return;
+            }
+            const total = 8 + pending.readUInt32BE(3);
+            if (pending.length < total) break;
+            pending = pending.subarray(total);
+          }
+          upstream.write(chunk);
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+      try {
+        const channel = channelName("midsetup");
+        const log = new EventLog();
+        const sink = new Sink();
+        const d = make({ url: urlVia((server.address() as net.AddressInfo).port) });
+        await d.start(channel, sink.onMessage, log);
+        assert.equal(connections, 2);
+        assert.ok(log.errors.some((e) => e.stage === "connect"), "the failed attempt is reported");
+        await d.publish(channel, Buffer.from("ok"));
+        await sink.count(1);
+      } finally {
+        for (const sock of sockets) sock.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    test("across a broker outage: publish rejects, onDisconnect, then onReconnect and messages flow again", async () => {
+      const channel = channelName("outage");
+      const proxy = new Proxy(BROKER_HOST, BROKER_PORT);
+      proxies.push(proxy);
+      await proxy.listen();
+      const log = new EventLog();
+      const viaProxy = new Sink();
+      const direct = new Sink();
+      const p = make({ url: urlVia(proxy.port) });
+      const d = make();
+      await p.start(channel, viaProxy.onMessage, log);
+      await d.start(channel, direct.onMessage, new EventLog());
+
+      await p.publish(channel, Buffer.from("before"));
+      await viaProxy.count(1);
+      await direct.count(1);
+
+      // In flight when the connection is cut: never confirmed, so it rejects (and does not hang).
+      const inFlight = p.publish(channel, Buffer.from("in-flight"));
+      await proxy.cut();
+      await assert.rejects(inFlight);
+      await log.until(() => log.disconnects === 1, "onDisconnect");
+      await assert.rejects(p.publish(channel, Buffer.from("during")), /not connected/);
+      assert.equal(log.reconnects, 0);
+      // Published by another server during the outage: this process's queue is gone, so it misses it (documented).
+      await d.publish(channel, Buffer.from("missed"));
+      await direct.count(2);
+
+      await proxy.restore();
+      await log.until(() => log.reconnects === 1, "onReconnect");
+      assert.equal(log.disconnects, 1);
+      await p.publish(channel, Buffer.from("after-p"));
+      await d.publish(channel, Buffer.from("after-d"));
+      await viaProxy.count(3);
+      await direct.count(4);
+      assert.deepEqual(viaProxy.messages.map(String), ["before", "after-p", "after-d"]);
+      assert.deepEqual(direct.messages.map(String), ["before", "missed", "after-p", "after-d"]);
+      // The loss was reported (as a connection error), and nothing else went wrong.
+      assert.ok(log.errors.length > 0);
+      assert.ok(log.errors.every((e) => e.stage === "connect"), JSON.stringify(log.errors.map((e) => [e.stage, e.error.message])));
+      await p.close();
+      await proxy.cut();
+    });
+
+    test("a channel error (exchange deleted under it) is reported, and the driver rebuilds its topology", async () => {
+      const channel = channelName("rebuild");
+      const log = new EventLog();
+      const sink = new Sink();
+      const d = make();
+      await d.start(channel, sink.onMessage, log);
+      const admin = await amqpConnect(AMQP_URL);
+      try {
+        const ch = await admin.createChannel();
+        await ch.deleteExchange(channel);
+        await ch.close();
+      } finally {
+        await admin.close();
+      }
+      // The publishing channel is closed by the broker (404): rejected, reported, then rebuilt.
+      await assert.rejects(d.publish(channel, Buffer.from("lost")));
+      await log.until(() => log.reconnects === 1, "onReconnect");
+      assert.equal(log.disconnects, 1);
+      assert.ok(log.errors.some((e) => e.stage === "publish" && /404|NOT_FOUND/.test(e.error.message)), JSON.stringify(log.errors.map((e) => e.error.message)));
+      await d.publish(channel, Buffer.from("again"));
+      await sink.count(1);
+      assert.deepEqual(sink.messages.map(String), ["again"]);
+    });
+
+    test("close() leaves no open handles: a process that used two drivers exits by itself", async () => {
+      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+        env: { ...process.env, SOCKJET_AMQP_CHILD: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d));
+      child.stderr.on("data", (d: Buffer) => (out += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("exit", (c, s) => resolve([c, s])));
+      clearTimeout(timer);
+      assert.equal(signal, null, `child did not exit by itself:\n${out}`);
+      assert.equal(code, 0, out);
+      assert.match(out, /received 2/);
+    });
+  });
+
+  describe("AmqpManager: three sockjet servers in one process", { skip }, () => {
+    const channel = channelName("servers");
+    const servers: TestServer[] = [];
+    const errors: string[] = [];
+    before(async () => {
+      const managers: AmqpManager[] = [];
+      for (let i = 0; i < 3; i++) {
+        const manager = new AmqpManager({ url: AMQP_URL, channel, backoff: { min: 50, max: 500 }, onError: (e) => errors.push(`${e.stage}: ${e.error.message}`) });
+        managers.push(manager);
+        servers.push(await startServer({ clientManager: manager }));
+      }
+      await Promise.all(managers.map((m) => m.ready));
+    });
+    after(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+
+    /** Every event a client receives, by name. */
+    const record = (socket: ClientSocket): Map<string, unknown[][]> => {
+      const seen = new Map<string, unknown[][]>();
+      socket.onAny((event: string, ...args: unknown[]) => {
+        const list = seen.get(event) ?? [];
+        list.push(args);
+        seen.set(event, list);
+      });
+      return seen;
+    };
+
+    test("an emit to everyone reaches each client exactly once; a room emit reaches only the room's members, on every server", async () => {
+      const clients: ClientSocket[] = [];
+      for (let i = 0; i < 6; i++) clients.push(await servers[i % 3]!.connect("websocket"));
+      const inbox = clients.map(record);
+      const sid = (i: number): string => clients[i]!.id as string;
+      /** Emits a marker to everyone from `from` and waits for all six clients to have it. */
+      const barrier = async (from: number, marker: string): Promise<void> => {
+        await servers[from]!.sio.emit(marker, null);
+        await until(() => inbox.every((seen) => seen.has(marker)), 10_000, marker);
+      };
+
+      await servers[0]!.sio.emit("hello", "all");
+      await barrier(0, "end-1");
+      for (const seen of inbox) assert.deepEqual(seen.get("hello"), [["all"]]);
+
+      // Room "r": client 1 (server 1) entered from server 0, client 2 (server 2) and client 3 (server 0) locally.
+      await servers[0]!.sio.enterRoom(sid(1), "r");
+      await servers[2]!.sio.enterRoom(sid(2), "r");
+      await servers[0]!.sio.enterRoom(sid(3), "r");
+      await until(() => servers[1]!.sio.rooms(sid(1)).includes("r"), 10_000, "remote enter_room");
+      await servers[1]!.sio.emit("roomy", { n: 1 }, { to: "r" });
+      await barrier(1, "end-2");
+      const members = [1, 2, 3];
+      inbox.forEach((seen, i) => assert.deepEqual(seen.get("roomy"), members.includes(i) ? [[{ n: 1 }]] : undefined, `client ${i}`));
+      assert.deepEqual(errors, []);
+    });
+  });
+}

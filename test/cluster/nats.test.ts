@@ -1,0 +1,7 @@
+// The cluster over a real NATS server (NATS_URL, default nats://127.0.0.1:4222): the shared
+// scenarios (test/support/cluster-scenarios.ts); python-socketio has no NATS manager. Runs in CI
+// (CI=true); elsewhere it is skipped when NATS is not reachable.
+
+import { clusterScenarios } from "../support/cluster-scenarios.js";
+
+await clusterScenarios({ name: "NATS", url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", cliFlag: "--nats" });
