@@ -1,7 +1,8 @@
 // The public API of sockjet. Everything a user needs is exported here; the Engine.IO layer on its
 // own is available from "sockjet/engine".
 
-export { Server, RESERVED_EVENTS } from "./socket/server.js";
+export { Server } from "./socket/server.js";
+export { RESERVED_EVENTS } from "./socket/protocol/packet.js";
 export { Namespace, on, type ScopedEmitOptions } from "./socket/namespace.js";
 export { Args, args } from "./socket/args.js";
 export { SockjetError, TimeoutError, ConnectionRefusedError, SOCKJET_ERROR_CODES, type SockjetErrorCode } from "./socket/errors.js";

@@ -9,7 +9,7 @@ import { ClusterNode, type ClusterErrorEvent, type ClusterEvents } from "../mana
 import type { ClusterMessage } from "../manager/pubsub/envelope.js";
 import { fromArgList, toArgList } from "../socket/args.js";
 import { SockjetError, TimeoutError } from "../socket/errors.js";
-import { RESERVED_EVENTS } from "../socket/server.js";
+import { RESERVED_EVENTS } from "../socket/protocol/packet.js";
 import type { JsonCodec } from "../socket/protocol/packet.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
 import { LazyDriver, loadDriver } from "./driver-url.js";

@@ -10,7 +10,7 @@ import type { EngineSocket, CloseReason } from "../engine/socket.js";
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
-import { defaultJson, encodePacket, PacketType, type JsonCodec, type Packet } from "./protocol/packet.js";
+import { defaultJson, encodePacket, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
 import { Namespace } from "./namespace.js";
 import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
@@ -18,6 +18,7 @@ import { fromArgList, toArgList } from "./args.js";
 import { InMemoryManager } from "../manager/memory.js";
 import type { ClientManager, ManagerHost } from "../manager/manager.js";
 import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
+import { FetchEngineAdapter, type FetchHandler, type FetchHandlerOptions } from "../runtime/fetch.js";
 import type {
   AckCallback,
   AnyNamespaceHandler,
@@ -35,16 +36,6 @@ import type {
 } from "./types.js";
 import type { EmitRest, EventNames } from "./typing.js";
 import type { Logger } from "../util/logger.js";
-
-/** Event names the Socket.IO protocol reserves; clients' parsers reject packets that use them. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
 
 const DEFAULT_REFUSAL = { message: "Connection rejected by server" };
 
@@ -304,6 +295,19 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    */
   handler(app?: NodeRequestListener, options: NodeAdapterOptions = {}): NodeRequestListener & { upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void } {
     return this.nodeAdapter().handler(app, options);
+  }
+
+  // ---- fetch (web-standard) integration -----------------------------------------------------------
+
+  /**
+   * A web-standard handler, `(request, ...context) => Promise<Response>`, that serves Socket.IO,
+   * then `staticFiles`, then `app` (another fetch-style app), then 404: python-socketio's ASGIApp.
+   * It serves HTTP long-polling only, since fetch has no WebSocket upgrade: for WebSocket use
+   * `serveBun`/`bunHandler` (sockjet/bun), `serveDeno`/`denoHandler` (sockjet/deno) or, on Node,
+   * `serveHono` (sockjet/hono) or `attach`.
+   */
+  fetchHandler(options: FetchHandlerOptions = {}): FetchHandler {
+    return new FetchEngineAdapter(this.engine).handler(options) as FetchHandler;
   }
 
   /** Disconnects every client and stops the server (python-socketio's `shutdown`). */

@@ -122,7 +122,7 @@ export interface DecoderOptions {
  * emitting them could fake lifecycle events. The official parser rejects them at parse time
  * ("invalid payload"), so we do the same here rather than leaving it to the socket layer.
  */
-const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "connect", // client side
   "connect_error", // client side
   "disconnect", // both sides
