@@ -1,0 +1,167 @@
+// Starting and stopping the processes of a benchmark run: a server under test and the load
+// generator, each in its own process, pinned to different cores where `taskset` exists, with a
+// file-descriptor limit high enough for 10,000 sockets.
+
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { cpus } from "node:os";
+import type { ScenarioName, ScenarioParams, ScenarioResult } from "../load/scenarios.js";
+
+export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const ROOT_DIR = dirname(BENCH_DIR);
+
+export const SERVERS = ["sockjet", "socketio", "control-ws"] as const;
+export type ServerName = (typeof SERVERS)[number];
+
+/** Display names. */
+export const SERVER_LABELS: Record<ServerName, string> = { sockjet: "sockjet", socketio: "socket.io", "control-ws": "control (ws)" };
+
+export interface Pinning {
+  /** CPU list for the server and the load generator (`taskset -c`), or null when not pinning. */
+  server: string | null;
+  load: string | null;
+  note: string;
+}
+
+/** Server on core 0 and load generator on core 1 on Linux with taskset and at least two cores. */
+export function detectPinning(enabled = true): Pinning {
+  if (!enabled) return { server: null, load: null, note: "disabled" };
+  if (process.platform !== "linux") return { server: null, load: null, note: "not Linux: no pinning" };
+  if (cpus().length < 2) return { server: null, load: null, note: "one core: no pinning" };
+  try {
+    execFileSync("which", ["taskset"], { stdio: "ignore" });
+  } catch {
+    return { server: null, load: null, note: "taskset not found (util-linux): no pinning" };
+  }
+  return { server: "0", load: "1", note: "server on core 0, load generator on core 1 (taskset -c)" };
+}
+
+/** A shell prefix that raises the open-file limit as far as allowed (65536, else the hard limit). */
+const ULIMIT = "ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn) 2>/dev/null;";
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Spawns `node args...` through bash (for ulimit) and taskset, exec'd so the pid is node's own. */
+function spawnNode(nodeArgs: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const command = [...(cpuList === null ? [] : ["taskset", "-c", cpuList]), process.execPath, ...nodeArgs].map(quote).join(" ");
+  return spawn("bash", ["-c", `${ULIMIT} exec ${command}`], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Resolves with the first stdout line that starts with `prefix`; rejects if the process exits first or on timeout. */
+function waitForLine(child: ChildProcess, prefix: string, timeoutMs: number, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    let stderr = "";
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith(prefix)) {
+          finish();
+          resolve(line.slice(prefix.length));
+          return;
+        }
+      }
+    };
+    const onErr = (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      finish();
+      reject(new Error(`${what} exited (${signal ?? code}) before "${prefix.trim()}": ${stderr.trim().slice(-1500)}`));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`${what}: no "${prefix.trim()}" within ${timeoutMs} ms: ${stderr.trim().slice(-1500)}`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      child.off("exit", onExit);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onErr);
+    child.on("exit", onExit);
+  });
+}
+
+/** Ends a process: SIGTERM (lets --cpu-prof write its profile), SIGKILL after `graceMs`. */
+export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+  });
+}
+
+export interface RunningServer {
+  name: ServerName;
+  pid: number;
+  port: number;
+  host: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface ServerStartOptions {
+  cpuList?: string | null;
+  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
+  nodeFlags?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Starts a fresh server process (port chosen by the OS) and waits for its "ready <port>" line. */
+export async function startServer(name: ServerName, options: ServerStartOptions = {}): Promise<RunningServer> {
+  const script = join(BENCH_DIR, "servers", `${name}.ts`);
+  const child = spawnNode(["--expose-gc", ...(options.nodeFlags ?? []), "--import", "tsx", script, "--port", "0"], options.cpuList ?? null, options.env);
+  try {
+    const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name}`)).trim());
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`server ${name} has no pid`);
+    return { name, pid, port, host: "127.0.0.1", child, stop: () => stopProcess(child) };
+  } catch (err) {
+    await stopProcess(child, 0);
+    throw err;
+  }
+}
+
+export interface LoadRun {
+  result: ScenarioResult;
+  child: ChildProcess;
+}
+
+/** Runs one scenario in a separate load-generator process; it keeps its connections until stopped. */
+export async function runLoad(
+  scenario: ScenarioName,
+  server: RunningServer,
+  params: Partial<ScenarioParams>,
+  cpuList: string | null,
+  timeoutMs: number,
+): Promise<LoadRun> {
+  const script = join(BENCH_DIR, "load", "main.ts");
+  const child = spawnNode(
+    ["--import", "tsx", script, "--scenario", scenario, "--host", server.host, "--port", String(server.port), "--pid", String(server.pid), "--params", JSON.stringify(params)],
+    cpuList,
+  );
+  try {
+    const line = await waitForLine(child, "RESULT ", timeoutMs, `load generator (${scenario})`);
+    return { result: JSON.parse(line) as ScenarioResult, child };
+  } catch (err) {
+    await stopProcess(child, 0);
+    throw err;
+  }
+}

@@ -1,0 +1,198 @@
+// The benchmark runner (`npm run bench`, `npm run bench:quick`). For each run, each scenario and
+// each server (interleaved, order rotated from one scenario to the next), it starts a fresh
+// server process, runs the scenario from a separate load-generator process, and stops both. It
+// writes bench/results/<date>.json, bench/results/latest.md and bench/results/latest.svg
+// (quick mode: bench/results/quick/).
+//
+//   tsx bench/run.ts [--quick] [--runs N] [--scenarios a,b] [--servers sockjet,socketio,control-ws]
+//                    [--echo-seconds N] [--profile sockjet] [--no-pin] [--out DIR]
+//   tsx bench/run.ts --report bench/results/<date>.json     (rebuild latest.md/.svg from saved results)
+
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, totalmem, type } from "node:os";
+import { dirname, join, relative } from "node:path";
+import type { ScenarioName, ScenarioParams } from "./load/scenarios.js";
+import { BENCH_DIR, ROOT_DIR, SERVERS, SERVER_LABELS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
+import { markdown, summarize, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+// --report FILE.json: rebuild latest.md and latest.svg (next to FILE) from a results file, without running anything.
+const reportFrom = option("report");
+if (reportFrom !== undefined) {
+  const saved = JSON.parse(readFileSync(reportFrom, "utf8")) as {
+    date: string;
+    mode: "full" | "quick";
+    runs: number;
+    machine: Machine;
+    params: Partial<Record<ScenarioName, object>>;
+    records: RunRecord[];
+    seconds?: number;
+  };
+  const dir = dirname(reportFrom);
+  const params = Object.fromEntries(Object.entries(saved.params).filter(([k]) => saved.records.some((r) => r.scenario === k)));
+  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summary: summarize(saved.records), jsonFile: relative(ROOT_DIR, reportFrom) };
+  writeFileSync(join(dir, "latest.md"), markdown(input));
+  writeFileSync(join(dir, "latest.svg"), svgChart(input));
+  process.stdout.write(markdown(input));
+  process.exit(0);
+}
+
+const quick = flag("quick");
+const runs = Number(option("runs") ?? (quick ? 1 : 3));
+const echoSeconds = option("echo-seconds");
+const profileServer = option("profile") as ServerName | undefined;
+
+/** Scenario parameters. Full: the figures of the issue. Quick: the same scenarios, small and short. */
+const FULL: Record<ScenarioName, Partial<ScenarioParams>> = {
+  "fanout-burst": { clients: 1000, n: 100, size: 100, warmupN: 10, concurrency: 100 },
+  "fanout-paced": { clients: 1000, broadcasts: 100, warmupBroadcasts: 10, intervalMs: 20, size: 100, concurrency: 100 },
+  echo: { clients: 200, seconds: 10, warmupSeconds: 1, concurrency: 100 },
+  "memory-ws": { clients: 10_000, concurrency: 100, warmupClients: 100, settleMs: 3000, gcWaitMs: 1000 },
+  // Settles past Node's 5 s keepAliveTimeout so the idle spare keep-alive sockets are gone for both servers.
+  "memory-polling": { clients: 10_000, concurrency: 100, warmupClients: 100, settleMs: 6000, gcWaitMs: 1000 },
+  connect: { clients: 2000, concurrency: 50, warmupClients: 100 },
+  smoke: { clients: 20, n: 5, size: 100, pollingClients: 5, verify: true },
+};
+const QUICK: Record<ScenarioName, Partial<ScenarioParams>> = {
+  "fanout-burst": { clients: 100, n: 20, size: 100, warmupN: 5, concurrency: 50 },
+  "fanout-paced": { clients: 100, broadcasts: 20, warmupBroadcasts: 5, intervalMs: 10, size: 100, concurrency: 50 },
+  echo: { clients: 50, seconds: 2, warmupSeconds: 0.5, concurrency: 50 },
+  "memory-ws": { clients: 1000, concurrency: 100, warmupClients: 50, settleMs: 1000, gcWaitMs: 500 },
+  "memory-polling": { clients: 1000, concurrency: 100, warmupClients: 50, settleMs: 1000, gcWaitMs: 500 },
+  connect: { clients: 300, concurrency: 50, warmupClients: 50 },
+  smoke: FULL.smoke,
+};
+const PARAMS = quick ? QUICK : FULL;
+if (echoSeconds !== undefined) PARAMS.echo = { ...PARAMS.echo, seconds: Number(echoSeconds) };
+
+const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "echo", "memory-ws", "memory-polling", "connect"];
+const scenarios = (option("scenarios")?.split(",") ?? DEFAULT_SCENARIOS) as ScenarioName[];
+const servers = (option("servers")?.split(",") ?? [...SERVERS]) as ServerName[];
+for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
+
+/** The control speaks WebSocket only. */
+function applies(scenario: ScenarioName, server: ServerName): boolean {
+  return !(server === "control-ws" && scenario === "memory-polling");
+}
+
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT_DIR, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+function cpuModel(): string {
+  try {
+    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    if (match) return match[1]!.trim();
+  } catch {
+    // not Linux
+  }
+  return cpus()[0]?.model ?? "unknown CPU";
+}
+
+const pinning = detectPinning(!flag("no-pin"));
+const machine: Machine = {
+  cpuModel: cpuModel(),
+  cores: cpus().length,
+  node: process.version,
+  os: `${type()} ${release()}`,
+  memoryGB: totalmem() / 2 ** 30,
+  loadAverage: loadavg(),
+  socketIoVersion: version("socket.io"),
+  wsVersion: version("ws"),
+  pinning: pinning.note,
+};
+
+const started = Date.now();
+const date = new Date(started).toISOString().replace(/\.\d+Z$/, "Z");
+const outDir = option("out") ?? join(BENCH_DIR, "results", ...(quick ? ["quick"] : []));
+const profileDir = join(BENCH_DIR, "results", "profiles");
+mkdirSync(outDir, { recursive: true });
+const jsonPath = join(outDir, `${date.replace(/:/g, "-")}.json`);
+const records: RunRecord[] = [];
+
+function save(): void {
+  const seconds = (Date.now() - started) / 1000;
+  writeFileSync(jsonPath, JSON.stringify({ date, mode: quick ? "quick" : "full", runs, seconds, machine, params: PARAMS, records, profiled: profileServer ?? null }, null, 2) + "\n");
+}
+
+function keepMainProfile(dir: string, target: string): void {
+  try {
+    const main = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    if (main !== undefined) renameSync(join(dir, main), target);
+    rmSync(dir, { recursive: true, force: true });
+  } catch (err) {
+    log(`(no profile kept: ${err instanceof Error ? err.message : String(err)}) `);
+  }
+}
+
+const log = (text: string) => process.stdout.write(text);
+log(`sockjet benchmark (${quick ? "quick" : "full"}), ${runs} run(s); ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${pinning.note}\n`);
+if (profileServer) log(`profiling ${profileServer} with --cpu-prof into ${relative(ROOT_DIR, profileDir)} (its figures are inflated by the profiler)\n`);
+
+for (let run = 1; run <= runs; run++) {
+  for (let j = 0; j < scenarios.length; j++) {
+    const scenario = scenarios[j]!;
+    const shift = (run + j) % servers.length;
+    const order = [...servers.slice(shift), ...servers.slice(0, shift)].filter((s) => applies(scenario, s));
+    for (const server of order) {
+      const t0 = Date.now();
+      log(`run ${run}/${runs} ${scenario.padEnd(14)} ${SERVER_LABELS[server].padEnd(12)} `);
+      // Each isolate writes its own profile (tsx's loader thread too), so each run gets a directory;
+      // the main thread's profile (thread id 0 in the default name) is then renamed.
+      const runProfileDir = join(profileDir, `${server}-${scenario}-run${run}`);
+      const nodeFlags = profileServer === server ? ["--cpu-prof", `--cpu-prof-dir=${runProfileDir}`] : [];
+      let record: RunRecord;
+      try {
+        const srv = await startServer(server, { cpuList: pinning.server, nodeFlags });
+        try {
+          const load = await runLoad(scenario, srv, PARAMS[scenario], pinning.load, 15 * 60_000);
+          record = { run, scenario, server, figures: load.result.figures, errors: load.result.errors };
+          // The server goes first, so its side closes the TCP connections (see bench/load/main.ts).
+          await srv.stop();
+          await stopProcess(load.child, 0);
+        } finally {
+          await srv.stop();
+        }
+      } catch (err) {
+        record = { run, scenario, server, figures: {}, errors: [err instanceof Error ? err.message : String(err)] };
+      }
+      if (profileServer === server) keepMainProfile(runProfileDir, join(profileDir, `${server}-${scenario}-run${run}.cpuprofile`));
+      records.push(record);
+      save();
+      const shown = METRICS.filter((m) => m.scenario === scenario)
+        .map((m) => `${m.figure}=${Number(record.figures[m.figure] ?? NaN).toFixed(m.decimals === 0 ? 0 : 2)}`)
+        .join(" ");
+      log(`${record.errors.length > 0 ? `ERROR ${record.errors.slice(0, 2).join("; ")}` : shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+const summary = summarize(records);
+const input = {
+  date,
+  mode: quick ? ("quick" as const) : ("full" as const),
+  runs,
+  seconds: (Date.now() - started) / 1000,
+  machine,
+  params: Object.fromEntries(scenarios.map((s) => [s, PARAMS[s]])),
+  records,
+  summary,
+  jsonFile: relative(ROOT_DIR, jsonPath),
+};
+save();
+const md = markdown(input);
+writeFileSync(join(outDir, "latest.md"), md);
+writeFileSync(join(outDir, "latest.svg"), svgChart(input));
+log("\n" + md);
+log(`\nwrote ${relative(ROOT_DIR, jsonPath)}, ${relative(ROOT_DIR, join(outDir, "latest.md"))}, ${relative(ROOT_DIR, join(outDir, "latest.svg"))}\n`);
+if (records.some((r) => r.errors.length > 0)) process.exitCode = 1;

@@ -1,0 +1,70 @@
+// What the three servers under test share: how they are told where to listen, the heartbeat they
+// all use, the `bcast` argument check, and the out-of-band hooks the load generator relies on.
+//
+// Contract (namespace "/"):
+//   echo(...args)      -> acknowledged with the same arguments
+//   bcast({n, size})   -> n events `msg(i, "x".repeat(size))` to every client of "/", then ack(n)
+// Hooks:
+//   SIGUSR2 -> two full garbage collections (needs --expose-gc), so RSS can be read after a settle
+//   SIGTERM / SIGINT -> process.exit(0), so that --cpu-prof profiles get written
+// The process prints "ready <port>" on stdout once it listens (port 0 picks a free one).
+
+import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
+
+/** Heartbeat used by every server, so that no server pings more often than another. */
+export const PING_INTERVAL = Number(process.env.BENCH_PING_INTERVAL ?? 25_000);
+export const PING_TIMEOUT = Number(process.env.BENCH_PING_TIMEOUT ?? 20_000);
+export const HOST = process.env.BENCH_HOST ?? "127.0.0.1";
+
+/** The port from `--port N`, the first bare argument, or $PORT; 0 (any free port) otherwise. */
+export function portFromArgs(argv: readonly string[] = process.argv.slice(2)): number {
+  const i = argv.indexOf("--port");
+  const raw = i >= 0 ? argv[i + 1] : (argv.find((a) => /^\d+$/.test(a)) ?? process.env.PORT);
+  const port = Number(raw ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`bad port ${String(raw)}`);
+  return port;
+}
+
+export interface BcastSpec {
+  n: number;
+  size: number;
+}
+
+/** Validates the `bcast` argument; a malformed one broadcasts nothing. */
+export function bcastSpec(value: unknown): BcastSpec {
+  if (typeof value !== "object" || value === null) return { n: 0, size: 0 };
+  const { n, size } = value as { n?: unknown; size?: unknown };
+  const count = typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 100_000 ? n : 0;
+  const bytes = typeof size === "number" && Number.isInteger(size) && size >= 0 && size <= 1_000_000 ? size : 0;
+  return { n: count, size: bytes };
+}
+
+/** The payload string of a broadcast (`size` ASCII bytes, so bytes and characters agree). */
+export function payloadOf(size: number): string {
+  return "x".repeat(size);
+}
+
+/** Installs the hooks and prints the ready line. */
+export function announce(port: number): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Diagnostics only (bench/tools/heap-diff.ts): with BENCH_HEAPSNAPSHOT_DIR set, every SIGUSR2 also
+  // writes a heap snapshot there after the collections. Benchmark runs never set it.
+  const snapshotDir = process.env.BENCH_HEAPSNAPSHOT_DIR;
+  let snapshots = 0;
+  process.on("SIGUSR2", () => {
+    if (gc === undefined) return;
+    gc();
+    setTimeout(() => {
+      gc();
+      if (snapshotDir !== undefined) {
+        const file = writeHeapSnapshot(join(snapshotDir, `heap-${process.pid}-${++snapshots}.heapsnapshot`));
+        process.stderr.write(`heap snapshot ${file}\n`);
+      }
+    }, 20);
+  });
+  const exit = () => process.exit(0);
+  process.on("SIGTERM", exit);
+  process.on("SIGINT", exit);
+  process.stdout.write(`ready ${port}\n`);
+}

@@ -1,0 +1,28 @@
+// The official server (socket.io 4.8.x) under test, with its defaults except the shared heartbeat
+// and an explicit perMessageDeflate: false (its default too, stated so that a change of default
+// cannot skew the comparison). httpCompression stays at its default (on, 1 KiB threshold).
+
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+
+const httpServer = createServer();
+const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, perMessageDeflate: false });
+
+io.on("connection", (socket) => {
+  socket.on("echo", (...values: unknown[]) => {
+    const ack = values.pop();
+    if (typeof ack === "function") ack(...values);
+  });
+  socket.on("bcast", (spec: unknown, ack: unknown) => {
+    const { n, size } = bcastSpec(spec);
+    const payload = payloadOf(size);
+    for (let i = 0; i < n; i++) io.emit("msg", i, payload);
+    if (typeof ack === "function") ack(n);
+  });
+});
+
+httpServer.listen(portFromArgs(), HOST, () => {
+  const address = httpServer.address();
+  announce(typeof address === "object" && address !== null ? address.port : 0);
+});

@@ -1,0 +1,21 @@
+// sockjet under test: the benchmark contract (see ./common.ts) written as a user would write it.
+// Options: everything default except the shared heartbeat (perMessageDeflate is off and
+// httpCompression on by default, as in socket.io).
+
+import { Server, args } from "../../src/index.js";
+import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+
+const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+
+sio.on("echo", (_sid: string, ...values: unknown[]) => args(...values));
+
+sio.on("bcast", async (_sid: string, spec: unknown) => {
+  const { n, size } = bcastSpec(spec);
+  const payload = payloadOf(size);
+  for (let i = 0; i < n; i++) await sio.emit("msg", args(i, payload));
+  return n;
+});
+
+const server = await sio.listen(portFromArgs(), HOST);
+const address = server.address();
+announce(typeof address === "object" && address !== null ? address.port : 0);
