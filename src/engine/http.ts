@@ -13,8 +13,34 @@ export interface EngineRequest {
   readonly remoteAddress: string;
   /** Whether the connection is TLS (used for same-origin checks and cookies). */
   readonly secure: boolean;
-  /** The runtime's own request object (Node's IncomingMessage, a fetch Request...). */
+  /** The runtime's own request object (Node's IncomingMessage, a fetch Request...); undefined once detached. */
   readonly raw: unknown;
+  /**
+   * A copy holding only plain data (method, url, headers, address), so that a long-lived session
+   * does not keep the runtime's request object, its socket references and parser state alive.
+   */
+  detach?(): EngineRequest;
+}
+
+/** A request reduced to plain data (see EngineRequest.detach). */
+export class DetachedRequest implements EngineRequest {
+  readonly raw = undefined;
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    private readonly headerMap: Record<string, string>,
+    readonly remoteAddress: string,
+    readonly secure: boolean,
+  ) {}
+  header(name: string): string | undefined {
+    return this.headerMap[name];
+  }
+  headers(): Record<string, string> {
+    return this.headerMap;
+  }
+  detach(): EngineRequest {
+    return this;
+  }
 }
 
 export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };

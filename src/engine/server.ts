@@ -15,7 +15,7 @@ import { parseQuery, type Compressor, type EngineRequest, type HttpExchange, typ
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
 import type { SessionHost } from "./session-host.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
-import { toBase64 } from "../util/base64.js";
+import { randomId } from "../util/random-id.js";
 
 /** Receives every session's events. One object serves all sessions, so no closure is kept per connection. */
 export interface EngineHandler {
@@ -65,12 +65,6 @@ function defaultScheduler(): (callback: () => void) => void {
   return (cb) => void setTimeout(cb, 0);
 }
 
-function randomId(): string {
-  const bytes = new Uint8Array(15);
-  crypto.getRandomValues(bytes);
-  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_");
-}
-
 export class EngineServer implements SessionHost {
   readonly options: ResolvedEngineOptions;
   readonly timers: TimerQueue;
@@ -86,6 +80,7 @@ export class EngineServer implements SessionHost {
   private readonly schedule: (callback: () => void) => void;
   private readonly runFlush = () => this.flushDirty();
   private closing = false;
+  private readonly openTails: { polling?: string; websocket?: string } = {};
 
   constructor(options: EngineServerOptions = {}) {
     this.options = resolveEngineOptions(options);
@@ -352,12 +347,17 @@ export class EngineServer implements SessionHost {
   }
 
   private openPacket(sid: string, transport: "polling" | "websocket"): OutPacket {
+    // Everything after the sid is the same for every session: built once per transport.
+    const tail = (this.openTails[transport] ??= this.buildOpenTail(transport));
+    // Generated sids are base64url; a custom generateId may return anything, so escape it.
+    return new OutPacket(PacketType.OPEN, '{"sid":' + JSON.stringify(sid) + tail);
+  }
+
+  private buildOpenTail(transport: "polling" | "websocket"): string {
     const o = this.options;
     const upgrades = transport === "polling" && o.allowUpgrades && o.transports.includes("websocket") ? ["websocket"] : [];
-    return new OutPacket(
-      PacketType.OPEN,
-      JSON.stringify({ sid, upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxHttpBufferSize }),
-    );
+    const rest = JSON.stringify({ upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxHttpBufferSize });
+    return "," + rest.slice(1);
   }
 
   private async allowed(request: EngineRequest): Promise<boolean> {

@@ -71,12 +71,24 @@ export class EngineSocket implements TimerTarget {
   constructor(
     private readonly host: SessionHost,
     readonly id: string,
-    /** The request that opened the session (handshake GET or WebSocket upgrade). */
-    readonly request: EngineRequest,
+    private _request: EngineRequest,
     private _transport: Transport,
   ) {
     this.heartbeat = new TimerEntry(this, Timer.Ping);
     host.timers.schedule(this.heartbeat, host.options.pingInterval, Timer.Ping);
+  }
+
+  /** The request that opened the session (handshake GET or WebSocket upgrade). */
+  get request(): EngineRequest {
+    return this._request;
+  }
+
+  /**
+   * Keeps only plain data of the opening request from now on (see EngineRequest.detach): the layer
+   * above calls this once it no longer needs the runtime's request object.
+   */
+  detachRequest(): void {
+    this._request = this._request.detach?.() ?? this._request;
   }
 
   get transport(): Transport {

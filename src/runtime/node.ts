@@ -10,7 +10,7 @@ import * as zlib from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { EngineServer } from "../engine/server.js";
 import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
-import { pathOf } from "../engine/http.js";
+import { DetachedRequest, pathOf } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import { serveStatic, type StaticFiles } from "./static.js";
 import { buildFrame, buildTextFrame } from "./ws-frame.js";
@@ -41,6 +41,9 @@ class NodeRequest implements EngineRequest {
   header(name: string): string | undefined {
     const value = this.raw.headers[name];
     return Array.isArray(value) ? value.join(", ") : value;
+  }
+  detach(): EngineRequest {
+    return new DetachedRequest(this.method, this.url, this.headers(), this.remoteAddress, this.secure);
   }
   headers(): Record<string, string> {
     if (this._headers === null) {
@@ -120,6 +123,16 @@ class NodeFrame {
   constructor(readonly bytes: Buffer) {}
 }
 
+/** The complete frame of a packet, built on first use and shared by every recipient. */
+function nodeFrame(frame: OutFrame): Buffer {
+  const cached = frame.adapterCache;
+  if (cached instanceof NodeFrame) return cached.bytes;
+  const data = frame.frame;
+  const built = new NodeFrame(typeof data === "string" ? buildTextFrame(data) : buildFrame(data, true));
+  frame.adapterCache = built;
+  return built.bytes;
+}
+
 /** A WebSocket from `ws`, seen as the engine's peer. */
 class NodeWebSocketPeer implements WebSocketPeer {
   constructor(
@@ -142,15 +155,12 @@ class NodeWebSocketPeer implements WebSocketPeer {
     // packet (cached on the packet) and write it straight to the TCP socket. ws itself only writes
     // whole control frames (pong, close), so frames never interleave. Corking makes everything
     // queued for this socket in this turn leave in one writev.
-    raw.cork();
-    for (const frame of frames) {
-      let cached = frame.adapterCache;
-      if (!(cached instanceof NodeFrame)) {
-        const data = frame.frame;
-        frame.adapterCache = cached = new NodeFrame(typeof data === "string" ? buildTextFrame(data) : buildFrame(data, true));
-      }
-      raw.write((cached as NodeFrame).bytes);
+    if (frames.length === 1) {
+      raw.write(nodeFrame(frames[0]!)); // one frame: one write, no cork bookkeeping
+      return;
     }
+    raw.cork();
+    for (const frame of frames) raw.write(nodeFrame(frame));
     raw.uncork();
   }
 

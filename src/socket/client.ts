@@ -92,9 +92,48 @@ export class NamespaceSocket {
   }
 }
 
+/**
+ * The namespaces one connection joined. Nearly every connection joins one, so the first lives in
+ * a field and a Map is made only for a second.
+ */
+export class NamespaceSlots {
+  private first: NamespaceSocket | null = null;
+  private rest: Map<string, NamespaceSocket> | null = null;
+
+  get size(): number {
+    return (this.first === null ? 0 : 1) + (this.rest?.size ?? 0);
+  }
+
+  get(namespace: string): NamespaceSocket | undefined {
+    const first = this.first;
+    if (first !== null && first.namespace === namespace) return first;
+    return this.rest?.get(namespace);
+  }
+
+  has(namespace: string): boolean {
+    return this.get(namespace) !== undefined;
+  }
+
+  set(namespace: string, socket: NamespaceSocket): void {
+    const first = this.first;
+    if (first === null || first.namespace === namespace) this.first = socket;
+    else (this.rest ??= new Map()).set(namespace, socket);
+  }
+
+  delete(namespace: string): void {
+    if (this.first !== null && this.first.namespace === namespace) this.first = null;
+    else this.rest?.delete(namespace);
+  }
+
+  values(): NamespaceSocket[] {
+    const out = this.first === null ? [] : [this.first];
+    if (this.rest !== null) out.push(...this.rest.values());
+    return out;
+  }
+}
+
 export class Client implements TimerTarget {
-  /** namespace → socket */
-  readonly sockets = new Map<string, NamespaceSocket>();
+  readonly sockets = new NamespaceSlots();
   readonly decoder: Decoder;
   private connectTimer: TimerEntry | null;
   private _environ: Environ | null = null;
@@ -121,12 +160,23 @@ export class Client implements TimerTarget {
 
   onTimer(): void {
     // No namespace joined in time: a client that only holds a connection open.
-    if (this.sockets.size === 0 || ![...this.sockets.values()].some((s) => s.state === "connected")) this.engine.close("forced close");
+    if (!this.sockets.values().some((s) => s.state === "connected")) this.engine.close("forced close");
   }
 
   stopTimers(): void {
     if (this.connectTimer !== null) this.timers.cancel(this.connectTimer);
     this.connectTimer = null;
+  }
+
+  /**
+   * After the first namespace connect has been decided, the runtime's request object is no longer
+   * kept (environ.raw becomes undefined): idle connections should not hold a request, its socket
+   * references and parser state.
+   */
+  detachRequest(): void {
+    if (this.engine.request.raw === undefined) return;
+    this.engine.detachRequest();
+    this._environ = null;
   }
 
   /** The handshake request, as the connect handler's environ (built once, on first use). */

@@ -36,20 +36,13 @@ import type {
 } from "./types.js";
 import type { EmitRest, EventNames } from "./typing.js";
 import type { Logger } from "../util/logger.js";
+import { randomId } from "../util/random-id.js";
 
 const DEFAULT_REFUSAL = { message: "Connection rejected by server" };
 
 function list(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return [];
   return typeof value === "string" ? [value] : [...value];
-}
-
-function randomSid(): string {
-  const bytes = new Uint8Array(15);
-  crypto.getRandomValues(bytes);
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function engineReason(reason: CloseReason): DisconnectReason {
@@ -343,7 +336,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       const client = engine.data as Client;
       client.stopTimers();
       client.decoder.reset();
-      for (const socket of [...client.sockets.values()]) this.closeSocket(socket, engineReason(reason), false);
+      for (const socket of client.sockets.values()) this.closeSocket(socket, engineReason(reason), false);
     },
   };
 
@@ -384,7 +377,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
       return;
     }
-    const socket = new NamespaceSocket(randomSid(), namespace, client);
+    const socket = new NamespaceSocket(randomId(), namespace, client);
     client.sockets.set(namespace, socket);
     this.sockets.set(socket.sid, socket);
     // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
@@ -393,7 +386,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
     let refusal: object | null = null;
     try {
-      const verdict = await this.runConnectHandler(namespace, socket.sid, client.environ(), auth);
+      const verdict = await this.runConnectHandler(namespace, socket.sid, client, auth);
       if (verdict === false) refusal = DEFAULT_REFUSAL;
     } catch (err) {
       if (err instanceof ConnectionRefusedError) refusal = err.toPayload();
@@ -402,6 +395,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
         refusal = DEFAULT_REFUSAL;
       }
     }
+    client.detachRequest();
     if (socket.state === "closed") return; // the client went away while the handler ran
     if (refusal !== null) {
       if (this.alwaysConnect) {
@@ -422,11 +416,12 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.sendControl(socket.client, { type: PacketType.CONNECT, nsp: socket.namespace, data: { sid: socket.sid } });
   }
 
-  private runConnectHandler(namespace: string, sid: string, environ: Environ, auth: unknown): unknown {
+  /** Runs the connect handler, building the environ only when there is one to receive it. */
+  private runConnectHandler(namespace: string, sid: string, client: Client, auth: unknown): unknown {
     const own = this.namespaces.get(namespace)?.handler("connect");
-    if (own) return own(sid, environ, auth);
+    if (own) return own(sid, client.environ(), auth);
     const any = this.namespaces.get("*")?.handler("connect");
-    if (any) return any(namespace, sid, environ, auth);
+    if (any) return any(namespace, sid, client.environ(), auth);
     return true;
   }
 

@@ -56,6 +56,18 @@ export interface EncodedPacket {
 
 const DEFAULT_NSP = "/";
 
+const NO_BINARY: { data: unknown; buffers: Uint8Array[] } = { data: undefined, buffers: [] };
+
+/** The common case (an event name and strings/numbers) has nothing to scan for binary. */
+function allPrimitive(data: unknown): boolean {
+  if (!Array.isArray(data)) return false;
+  for (let i = 0; i < data.length; i++) {
+    const item: unknown = data[i];
+    if (typeof item === "object" && item !== null) return false;
+  }
+  return true;
+}
+
 /**
  * Encodes a packet.
  *
@@ -77,7 +89,7 @@ export function encodePacket(packet: Packet, json: JsonCodec = defaultJson): Enc
 
   if (type === PacketType.EVENT || type === PacketType.ACK || type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
     const isEvent = type === PacketType.EVENT || type === PacketType.BINARY_EVENT;
-    const split = deconstruct(data);
+    const split = allPrimitive(data) ? NO_BINARY : deconstruct(data);
     if (split.buffers.length > 0) {
       data = split.data;
       attachments = split.buffers;
