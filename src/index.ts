@@ -36,5 +36,6 @@ export type {
 } from "./manager/manager.js";
 export type { EngineOptions, CorsOptions, CookieOptions, CompressionOptions, TransportName } from "./engine/options.js";
 export type { StaticFiles, StaticTarget } from "./runtime/static.js";
+export type { FetchApp, FetchHandler, FetchHandlerOptions } from "./runtime/fetch.js";
 export type { Logger, LogFields } from "./util/logger.js";
 export { jsonLogger } from "./util/logger.js";

@@ -9,3 +9,4 @@ export { EngineErrorCode } from "./protocol/errors.js";
 export * as engineProtocol from "./protocol/packet.js";
 export { TimerQueue, TimerEntry, systemClock, type Clock, type TimerTarget } from "./timers.js";
 export { NodeEngineAdapter } from "../runtime/node.js";
+export { FetchEngineAdapter, WebSocketBinding, type FetchRuntime, type AcceptedUpgrade } from "../runtime/fetch.js";

@@ -63,6 +63,12 @@ class FetchRequest implements EngineRequest {
     if (this._headers !== null) return this._headers[name];
     return this.raw.headers.get(name) ?? undefined;
   }
+  /** Plain data only, so that a long-lived session does not keep the Request (see EngineRequest.detach). */
+  detach(): EngineRequest {
+    const headers = this.headers();
+    const { method, url, remoteAddress, secure } = this;
+    return { method, url, remoteAddress, secure, raw: undefined, header: (name) => headers[name], headers: () => headers, detach() { return this; } };
+  }
   headers(): Record<string, string> {
     if (this._headers === null) {
       const out: Record<string, string> = {};

@@ -1,0 +1,126 @@
+// Deno: `Deno.serve` with the fetch handler (src/runtime/fetch.ts); WebSockets are Deno's own
+// standard WebSocket from `Deno.upgradeWebSocket(request)` (no `ws`). Glue only.
+//
+// What Deno cannot do, checked at start-up or documented in the README:
+// - permessage-deflate: Deno's server WebSocket never negotiates it, so `perMessageDeflate` throws.
+// - a size limit below Deno's own (64 MiB): an oversized message is refused by the engine once Deno
+//   has received it whole (WebSocketTransport.onFrame closes with 1009, reason "transport error").
+//
+// Deno's types are not a dependency: the few members used are declared structurally below.
+
+import type { EngineServer } from "../engine/server.js";
+import type { OutFrame, WebSocketPeer } from "../engine/http.js";
+import { engineOf, FetchEngineAdapter, type FetchApp, type FetchHandlerOptions, type FetchRuntime, type WebSocketBinding } from "./fetch.js";
+
+/** The members of Deno's `ServeHandlerInfo` that sockjet uses. */
+export interface DenoServeHandlerInfo {
+  readonly remoteAddr: { readonly hostname: string; readonly port: number };
+}
+
+/** The members of `Deno.HttpServer` returned by `serveDeno`. */
+export interface DenoHttpServer {
+  readonly addr: { readonly hostname: string; readonly port: number };
+  readonly finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+interface DenoGlobal {
+  upgradeWebSocket(request: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
+  serve(options: Record<string, unknown>, handler: (request: Request, info: DenoServeHandlerInfo) => Promise<Response>): DenoHttpServer;
+}
+
+export interface DenoServeOptions extends FetchHandlerOptions {
+  port?: number;
+  hostname?: string;
+  /** Any other `Deno.serve` option (signal, onListen, cert, key...) is passed through. */
+  [option: string]: unknown;
+}
+
+const kBinding = Symbol("sockjet.binding");
+type BoundWebSocket = WebSocket & { [kBinding]: WebSocketBinding };
+
+/** A standard WebSocket (Deno's server side) seen as the engine's peer. */
+class StandardWebSocketPeer implements WebSocketPeer {
+  constructor(private readonly ws: WebSocket) {}
+
+  sendFrames(frames: readonly OutFrame[]): void {
+    const ws = this.ws;
+    if (ws.readyState !== 1) return;
+    for (const { frame } of frames) ws.send(frame as string | ArrayBufferView<ArrayBuffer>);
+  }
+
+  close(code?: number, reason?: string): void {
+    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+// One listener of each kind for all sockets; the binding travels on the socket object.
+function onOpen(this: BoundWebSocket): void {
+  this[kBinding].open(new StandardWebSocketPeer(this));
+}
+function onMessage(this: BoundWebSocket, event: Event): void {
+  this[kBinding].message((event as MessageEvent<string | ArrayBuffer>).data);
+}
+function onClose(this: BoundWebSocket): void {
+  this[kBinding].close();
+}
+
+function denoGlobal(): DenoGlobal {
+  const deno = (globalThis as { Deno?: DenoGlobal }).Deno;
+  if (deno === undefined || typeof deno.upgradeWebSocket !== "function") {
+    throw new Error("serveDeno()/denoHandler() need the Deno runtime; on Node use sio.attach(server) or an integration, on Bun serveBun()");
+  }
+  return deno;
+}
+
+function denoRuntime(deno: DenoGlobal): FetchRuntime {
+  return {
+    upgrade(request, binding) {
+      let upgraded: { socket: WebSocket; response: Response };
+      try {
+        upgraded = deno.upgradeWebSocket(request);
+      } catch {
+        return null; // not a valid WebSocket handshake (e.g. no Sec-WebSocket-Key): answered 400
+      }
+      const { socket, response } = upgraded;
+      // Frames arrive as ArrayBuffer (the engine wants bytes, not Blobs).
+      socket.binaryType = "arraybuffer";
+      (socket as BoundWebSocket)[kBinding] = binding;
+      socket.addEventListener("open", onOpen);
+      socket.addEventListener("message", onMessage);
+      socket.addEventListener("close", onClose);
+      for (const [name, value] of Object.entries(binding.decision.headers)) {
+        for (const item of Array.isArray(value) ? value : [value]) response.headers.append(name, item);
+      }
+      return response;
+    },
+  };
+}
+
+/** `(request, info) => Response` for `Deno.serve(...)`, Socket.IO with WebSocket included. */
+export function denoHandler(source: EngineServer | { readonly engine: EngineServer }, options: FetchHandlerOptions = {}): (request: Request, info: DenoServeHandlerInfo) => Promise<Response> {
+  const engine = engineOf(source);
+  if (engine.options.perMessageDeflate !== false) {
+    throw new Error(
+      "perMessageDeflate is not supported on Deno: Deno.upgradeWebSocket() does not negotiate permessage-deflate. " +
+        "Remove the option, or serve with Node or Bun.",
+    );
+  }
+  const handle = new FetchEngineAdapter(engine, denoRuntime(denoGlobal())).handler(options);
+  // Deno always answers an upgrade with its own Response: never undefined here.
+  return (request, info) => handle(request, info) as Promise<Response>;
+}
+
+/**
+ * Starts `Deno.serve` with Socket.IO on its path, then `staticFiles`, then `app` (any fetch-style
+ * app, e.g. Hono's `app.fetch`), then 404. Other options go to `Deno.serve` unchanged.
+ */
+export function serveDeno(source: EngineServer | { readonly engine: EngineServer }, options: DenoServeOptions = {}): DenoHttpServer {
+  const { app, staticFiles, ...rest } = options;
+  const handler = denoHandler(source, { app: app as FetchApp | undefined, staticFiles });
+  return denoGlobal().serve(rest, handler);
+}
