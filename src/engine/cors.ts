@@ -18,8 +18,12 @@ function sameOrigin(origin: string, request: EngineRequest): boolean {
   return host !== undefined && host !== "" && hostOfOrigin(origin) === host;
 }
 
-/** Is this request's origin acceptable? Requests without an Origin header are not from a browser page. */
-export async function isOriginAllowed(cors: CorsOptions | null, request: EngineRequest): Promise<boolean> {
+/**
+ * Is this request's origin acceptable? Requests without an Origin header are not from a browser
+ * page. Synchronous unless `cors.origin` is a function that returns a promise: connection setup
+ * should not pay for promise hops it does not need.
+ */
+export function isOriginAllowed(cors: CorsOptions | null, request: EngineRequest): boolean | Promise<boolean> {
   const origin = request.header("origin");
   if (origin === undefined) return true;
   if (cors === null || cors.origin === undefined || cors.origin === false) return sameOrigin(origin, request);
@@ -27,7 +31,8 @@ export async function isOriginAllowed(cors: CorsOptions | null, request: EngineR
   if (allowed === true || allowed === "*") return true;
   if (typeof allowed === "function") {
     try {
-      return (await allowed(origin, request)) === true;
+      const verdict = allowed(origin, request);
+      return verdict instanceof Promise ? verdict.then((v) => v === true, () => false) : verdict === true;
     } catch {
       return false;
     }

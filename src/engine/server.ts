@@ -121,11 +121,25 @@ export class EngineServer implements SessionHost {
 
   // ---- HTTP --------------------------------------------------------------------------------
 
-  /** Handles a plain HTTP request addressed to the engine's path. */
-  async handleRequest(exchange: HttpExchange): Promise<void> {
+  /**
+   * Handles a plain HTTP request addressed to the engine's path. Returns a promise only when an
+   * asynchronous hook (an origin function, allowRequest) or a POST body is involved.
+   */
+  handleRequest(exchange: HttpExchange): void | Promise<void> {
+    const originOk = isOriginAllowed(this.options.cors, exchange.request);
+    if (originOk instanceof Promise) {
+      return originOk.then(
+        (ok) => this.routeRequest(exchange, ok),
+        (err: unknown) => this.requestFailed(exchange, err),
+      );
+    }
+    return this.routeRequest(exchange, originOk);
+  }
+
+  private routeRequest(exchange: HttpExchange, originOk: boolean): void | Promise<void> {
     const request = exchange.request;
     try {
-      if (!(await isOriginAllowed(this.options.cors, request))) {
+      if (!originOk) {
         // No CORS headers here: a refused origin must not be told it may read the response.
         exchange.respond(403, { ...JSON_HEADERS }, engineErrorBody(EngineErrorCode.FORBIDDEN));
         return;
@@ -146,27 +160,38 @@ export class EngineServer implements SessionHost {
         if (request.method !== "GET") return this.fail(exchange, EngineErrorCode.BAD_HANDSHAKE_METHOD);
         // A WebSocket handshake must come as an upgrade request, not a plain GET.
         if (transport !== "polling") return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
-        return await this.handshakePolling(exchange);
+        const allowed = this.allowed(request);
+        if (allowed instanceof Promise) {
+          return allowed.then(
+            (ok) => this.handshakePolling(exchange, ok),
+            (err: unknown) => this.requestFailed(exchange, err),
+          );
+        }
+        return this.handshakePolling(exchange, allowed);
       }
       const socket = this.sessions.get(sid);
       if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
       if (transport !== "polling" || !(socket.transport instanceof PollingTransport)) return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
       if (request.method === "GET") socket.transport.onGet(exchange);
-      else if (request.method === "POST") await socket.transport.onPost(exchange);
+      else if (request.method === "POST") return socket.transport.onPost(exchange).catch((err: unknown) => this.requestFailed(exchange, err));
       else this.fail(exchange, EngineErrorCode.BAD_REQUEST);
     } catch (err) {
-      this.logger.error("request failed", { err, url: request.url });
-      try {
-        this.fail(exchange, EngineErrorCode.BAD_REQUEST);
-      } catch {
-        // already answered
-      }
+      this.requestFailed(exchange, err);
     }
   }
 
-  private async handshakePolling(exchange: HttpExchange): Promise<void> {
+  private requestFailed(exchange: HttpExchange, err: unknown): void {
+    this.logger.error("request failed", { err, url: exchange.request.url });
+    try {
+      this.fail(exchange, EngineErrorCode.BAD_REQUEST);
+    } catch {
+      // already answered
+    }
+  }
+
+  private handshakePolling(exchange: HttpExchange, allowed: boolean): void {
     const request = exchange.request;
-    if (!(await this.allowed(request))) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
+    if (!allowed) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
     if (this.closing) return this.fail(exchange, EngineErrorCode.FORBIDDEN, "Server is shutting down");
     const sid = this.newId(request);
     const transport = new PollingTransport(this);
@@ -177,36 +202,48 @@ export class EngineServer implements SessionHost {
     corsHeaders(this.options.cors, request, headers);
     this.setCookie(sid, headers);
     exchange.respond(200, headers, this.openPacket(sid, "polling").segment);
+    // The handshake's connection may close before the connect handler reads the environ, and
+    // adapters read the peer address lazily (then keep it): read it while it is there.
+    void request.remoteAddress;
     this.logger.debug("session opened", { sid, transport: "polling" });
     this.openHandler(socket);
   }
 
   // ---- WebSocket -----------------------------------------------------------------------------
 
-  /** Decides whether a WebSocket upgrade request may proceed; the adapter answers it accordingly. */
-  async prepareUpgrade(request: EngineRequest): Promise<UpgradeDecision> {
-    const fail = (code: EngineErrorCode, message?: string): UpgradeDecision => ({
-      ok: false,
-      status: engineErrorStatus(code),
-      headers: { ...JSON_HEADERS },
-      body: engineErrorBody(code, message),
-    });
+  /**
+   * Decides whether a WebSocket upgrade request may proceed; the adapter answers it accordingly.
+   * Synchronous unless an asynchronous hook (origin function, allowRequest) is configured.
+   */
+  prepareUpgrade(request: EngineRequest): UpgradeDecision | Promise<UpgradeDecision> {
     const query = parseQuery(request.url);
-    if (query.get("EIO") !== "4") return fail(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
+    if (query.get("EIO") !== "4") return upgradeFailure(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
     const transport = query.get("transport");
-    if (transport !== "websocket" || !this.options.transports.includes("websocket")) return fail(EngineErrorCode.UNKNOWN_TRANSPORT);
-    if (!(await isOriginAllowed(this.options.cors, request))) return fail(EngineErrorCode.FORBIDDEN);
-    const sid = query.get("sid");
-    if (sid !== undefined) {
+    if (transport !== "websocket" || !this.options.transports.includes("websocket")) return upgradeFailure(EngineErrorCode.UNKNOWN_TRANSPORT);
+    const originOk = isOriginAllowed(this.options.cors, request);
+    const sid = query.get("sid") ?? null;
+    if (originOk instanceof Promise) return originOk.then((ok) => this.decideUpgrade(request, sid, ok));
+    return this.decideUpgrade(request, sid, originOk);
+  }
+
+  private decideUpgrade(request: EngineRequest, sid: string | null, originOk: boolean): UpgradeDecision | Promise<UpgradeDecision> {
+    if (!originOk) return upgradeFailure(EngineErrorCode.FORBIDDEN);
+    if (sid !== null) {
       const socket = this.sessions.get(sid);
-      if (socket === undefined) return fail(EngineErrorCode.UNKNOWN_SID);
+      if (socket === undefined) return upgradeFailure(EngineErrorCode.UNKNOWN_SID);
       if (!this.options.allowUpgrades || socket.transportName !== "polling" || socket.upgrading || socket.readyState !== "open") {
-        return fail(EngineErrorCode.BAD_REQUEST);
+        return upgradeFailure(EngineErrorCode.BAD_REQUEST);
       }
       return { ok: true, headers: {}, request, sid, newSid: null };
     }
-    if (!(await this.allowed(request))) return fail(EngineErrorCode.FORBIDDEN);
-    if (this.closing) return fail(EngineErrorCode.FORBIDDEN, "Server is shutting down");
+    const allowed = this.allowed(request);
+    if (allowed instanceof Promise) return allowed.then((ok) => this.acceptNewUpgrade(request, ok));
+    return this.acceptNewUpgrade(request, allowed);
+  }
+
+  private acceptNewUpgrade(request: EngineRequest, allowed: boolean): UpgradeDecision {
+    if (!allowed) return upgradeFailure(EngineErrorCode.FORBIDDEN);
+    if (this.closing) return upgradeFailure(EngineErrorCode.FORBIDDEN, "Server is shutting down");
     const newSid = this.newId(request);
     const headers: ResponseHeaders = {};
     this.setCookie(newSid, headers);
@@ -360,14 +397,18 @@ export class EngineServer implements SessionHost {
     return "," + rest.slice(1);
   }
 
-  private async allowed(request: EngineRequest): Promise<boolean> {
+  private allowed(request: EngineRequest): boolean | Promise<boolean> {
     const hook = this.options.allowRequest;
     if (hook === undefined) return true;
-    try {
-      return (await hook(request)) === true;
-    } catch (err) {
+    const refuse = (err: unknown) => {
       this.logger.warn("allowRequest threw; refusing", { err });
       return false;
+    };
+    try {
+      const verdict = hook(request);
+      return verdict instanceof Promise ? verdict.then((v) => v === true, refuse) : verdict === true;
+    } catch (err) {
+      return refuse(err);
     }
   }
 
@@ -394,6 +435,10 @@ export class EngineServer implements SessionHost {
   private fail(exchange: HttpExchange, code: EngineErrorCode, message?: string): void {
     this.respondError(exchange, code, message);
   }
+}
+
+function upgradeFailure(code: EngineErrorCode, message?: string): UpgradeDecision {
+  return { ok: false, status: engineErrorStatus(code), headers: { ...JSON_HEADERS }, body: engineErrorBody(code, message) };
 }
 
 function pickEncoding(accept: string | undefined): "gzip" | "deflate" | null {

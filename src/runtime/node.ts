@@ -8,7 +8,7 @@ import type { Socket as NetSocket } from "node:net";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { EngineServer } from "../engine/server.js";
+import type { EngineServer, UpgradeDecision } from "../engine/server.js";
 import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
 import { DetachedRequest, pathOf } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
@@ -23,11 +23,15 @@ const deflate = promisify(zlib.deflate);
 
 class NodeRequest implements EngineRequest {
   private _headers: Record<string, string> | null = null;
-  // Read now: the socket's address is gone once the connection closes (a polling handshake's
-  // connection is often closed before the connect handler reads the environ).
-  readonly remoteAddress: string;
-  constructor(readonly raw: IncomingMessage) {
-    this.remoteAddress = raw.socket.remoteAddress ?? "";
+  private _remoteAddress: string | undefined = undefined;
+  constructor(readonly raw: IncomingMessage) {}
+  /**
+   * Read on first use and kept: the socket's address is gone once the connection closes (the
+   * engine reads it at a polling handshake for that reason). getpeername is a syscall, so
+   * requests that never need it (every later poll) do not pay for it.
+   */
+  get remoteAddress(): string {
+    return (this._remoteAddress ??= this.raw.socket.remoteAddress ?? "");
   }
   get method(): string {
     return this.raw.method ?? "GET";
@@ -236,24 +240,37 @@ export class NodeEngineAdapter {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", ignoreSocketError);
     const request = new NodeRequest(req);
-    this.engine.prepareUpgrade(request).then(
-      (decision) => {
-        if (socket.destroyed) return;
-        if (!decision.ok) {
-          rejectUpgrade(socket, decision.status, decision.headers, decision.body);
-          return;
-        }
-        (req as TaggedRequest)[kUpgradeHeaders] = decision.headers;
-        this.wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
-          socket.off("error", ignoreSocketError);
-          ws.on("message", onWsMessage);
-          ws.on("close", onWsClose);
-          ws.on("error", onWsError);
-          ws[kTransport] = this.engine.acceptWebSocket(decision, new NodeWebSocketPeer(ws, this.compress));
-        });
-      },
-      () => rejectUpgrade(socket, 400, {}, ""),
-    );
+    let decision: UpgradeDecision | Promise<UpgradeDecision>;
+    try {
+      decision = this.engine.prepareUpgrade(request);
+    } catch {
+      rejectUpgrade(socket, 400, {}, "");
+      return;
+    }
+    if (decision instanceof Promise) {
+      decision.then(
+        (d) => this.completeUpgrade(req, socket, head, d),
+        () => rejectUpgrade(socket, 400, {}, ""),
+      );
+    } else {
+      this.completeUpgrade(req, socket, head, decision);
+    }
+  }
+
+  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, decision: UpgradeDecision): void {
+    if (socket.destroyed) return;
+    if (!decision.ok) {
+      rejectUpgrade(socket, decision.status, decision.headers, decision.body);
+      return;
+    }
+    (req as TaggedRequest)[kUpgradeHeaders] = decision.headers;
+    this.wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
+      socket.off("error", ignoreSocketError);
+      ws.on("message", onWsMessage);
+      ws.on("close", onWsClose);
+      ws.on("error", onWsError);
+      ws[kTransport] = this.engine.acceptWebSocket(decision, new NodeWebSocketPeer(ws, this.compress));
+    });
   }
 
   /**

@@ -344,7 +344,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     const socket = client.sockets.get(packet.nsp);
     switch (packet.type) {
       case PacketType.CONNECT:
-        void this.handleConnect(client, packet.nsp, packet.data);
+        this.handleConnect(client, packet.nsp, packet.data);
         return;
       case PacketType.DISCONNECT:
         if (socket) this.closeSocket(socket, "client disconnect", false);
@@ -368,7 +368,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     return this.namespaces.has(namespace) || this.namespaces.has("*");
   }
 
-  private async handleConnect(client: Client, namespace: string, auth: unknown): Promise<void> {
+  private handleConnect(client: Client, namespace: string, auth: unknown): void {
     if (!this.acceptsNamespace(namespace)) {
       this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: { message: "Invalid namespace" } });
       return;
@@ -384,24 +384,40 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.manager.connect(namespace, socket.sid);
     if (this.alwaysConnect) this.acceptConnect(socket);
 
-    let refusal: object | null = null;
+    // A synchronous handler (or none) is decided in this turn; only a promise waits.
+    let verdict: unknown;
     try {
-      const verdict = await this.runConnectHandler(namespace, socket.sid, client, auth);
-      if (verdict === false) refusal = DEFAULT_REFUSAL;
+      verdict = this.runConnectHandler(namespace, socket.sid, client, auth);
     } catch (err) {
-      if (err instanceof ConnectionRefusedError) refusal = err.toPayload();
-      else {
-        this.logger.error("connect handler failed; refusing the connection", { namespace, sid: socket.sid, err });
-        refusal = DEFAULT_REFUSAL;
-      }
+      this.finishConnect(socket, this.refusalOf(socket, err));
+      return;
     }
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (value: unknown) => this.finishConnect(socket, value === false ? DEFAULT_REFUSAL : null),
+        (err: unknown) => this.finishConnect(socket, this.refusalOf(socket, err)),
+      );
+    } else {
+      this.finishConnect(socket, verdict === false ? DEFAULT_REFUSAL : null);
+    }
+  }
+
+  private refusalOf(socket: NamespaceSocket, err: unknown): object {
+    if (err instanceof ConnectionRefusedError) return err.toPayload();
+    this.logger.error("connect handler failed; refusing the connection", { namespace: socket.namespace, sid: socket.sid, err });
+    return DEFAULT_REFUSAL;
+  }
+
+  /** The connect handler has decided: accept, or refuse (CONNECT_ERROR, or DISCONNECT under alwaysConnect). */
+  private finishConnect(socket: NamespaceSocket, refusal: object | null): void {
+    const client = socket.client;
     client.detachRequest();
     if (socket.state === "closed") return; // the client went away while the handler ran
     if (refusal !== null) {
       if (this.alwaysConnect) {
-        this.sendControl(client, { type: PacketType.DISCONNECT, nsp: namespace });
+        this.sendControl(client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
       } else {
-        this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: refusal });
+        this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: socket.namespace, data: refusal });
       }
       socket.state = "closed";
       this.forget(socket);
