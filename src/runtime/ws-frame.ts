@@ -4,11 +4,11 @@
 const OPCODE_TEXT = 0x1;
 const OPCODE_BINARY = 0x2;
 
-/** A server-to-client frame: FIN set, no mask, no extensions. */
-export function buildFrame(payload: Uint8Array, binary: boolean): Buffer {
-  const length = payload.byteLength;
-  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(headerLength + length);
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+function writeHeader(frame: Buffer, length: number, binary: boolean): void {
   frame[0] = 0x80 | (binary ? OPCODE_BINARY : OPCODE_TEXT);
   if (length < 126) {
     frame[1] = length;
@@ -20,11 +20,24 @@ export function buildFrame(payload: Uint8Array, binary: boolean): Buffer {
     frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
-  frame.set(payload, headerLength);
+}
+
+/** A server-to-client frame: FIN set, no mask, no extensions. */
+export function buildFrame(payload: Uint8Array, binary: boolean): Buffer {
+  const length = payload.byteLength;
+  const offset = headerLength(length);
+  const frame = Buffer.allocUnsafe(offset + length);
+  writeHeader(frame, length, binary);
+  frame.set(payload, offset);
   return frame;
 }
 
-/** Encodes a text frame's payload as UTF-8 and frames it. */
+/** A text frame: the string is encoded as UTF-8 straight into the frame (one allocation, no copy). */
 export function buildTextFrame(text: string): Buffer {
-  return buildFrame(Buffer.from(text, "utf8"), false);
+  const length = Buffer.byteLength(text, "utf8");
+  const offset = headerLength(length);
+  const frame = Buffer.allocUnsafe(offset + length);
+  writeHeader(frame, length, false);
+  frame.write(text, offset, "utf8");
+  return frame;
 }

@@ -537,3 +537,22 @@ test("fuzz: add() never throws and only returns documented results", () => {
   }
   assert.ok(packets > 50, `fuzz produced too few valid packets (${packets})`);
 });
+
+test("binary is found behind the no-binary fast path: deep in plain objects, in toJSON results, in own toJSON", () => {
+  const bytes = new Uint8Array([9]);
+  const deep = { a: { b: { c: { d: { e: bytes } } } } };
+  class Wrapper {
+    toJSON() {
+      return { inner: bytes };
+    }
+  }
+  const ownToJSON = { toJSON: () => [bytes] };
+  for (const value of [deep, new Wrapper(), ownToJSON]) {
+    const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["ev", value] });
+    assert.ok(encoded.text.startsWith("51-"), encoded.text);
+    assert.deepEqual(encoded.attachments, [bytes]);
+  }
+  const plain = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["ev", { m: "hello", c: 1, list: [1, "x", null] }] });
+  assert.equal(plain.text, '2["ev",{"m":"hello","c":1,"list":[1,"x",null]}]');
+  assert.deepEqual(plain.attachments, []);
+});

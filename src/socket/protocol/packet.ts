@@ -58,12 +58,24 @@ const DEFAULT_NSP = "/";
 
 const NO_BINARY: { data: unknown; buffers: Uint8Array[] } = { data: undefined, buffers: [] };
 
-/** The common case (an event name and strings/numbers) has nothing to scan for binary. */
-function allPrimitive(data: unknown): boolean {
-  if (!Array.isArray(data)) return false;
-  for (let i = 0; i < data.length; i++) {
-    const item: unknown = data[i];
-    if (typeof item === "object" && item !== null) return false;
+/**
+ * The common case, an event name with a few plain values, has no binary: this check proves it
+ * without allocating, so only payloads that may hold binary pay for the placeholder walk. It
+ * answers false ("not sure") for anything deeper than `depth`, class instances (binaries, Dates
+ * and other toJSON carriers included) and an own `toJSON` key.
+ */
+function plainWithoutBinary(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (depth === 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!plainWithoutBinary(value[i], depth - 1)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (key === "toJSON" || !plainWithoutBinary(record[key], depth - 1)) return false;
   }
   return true;
 }
@@ -89,7 +101,7 @@ export function encodePacket(packet: Packet, json: JsonCodec = defaultJson): Enc
 
   if (type === PacketType.EVENT || type === PacketType.ACK || type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
     const isEvent = type === PacketType.EVENT || type === PacketType.BINARY_EVENT;
-    const split = allPrimitive(data) ? NO_BINARY : deconstruct(data);
+    const split = plainWithoutBinary(data, 4) ? NO_BINARY : deconstruct(data);
     if (split.buffers.length > 0) {
       data = split.data;
       attachments = split.buffers;
