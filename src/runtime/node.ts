@@ -264,6 +264,9 @@ export class NodeEngineAdapter {
       return;
     }
     (req as TaggedRequest)[kUpgradeHeaders] = decision.headers;
+    // ws writes the 101 response and calls back synchronously; corked, the response and the
+    // engine's open packet leave in one write.
+    socket.cork();
     this.wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
       socket.off("error", ignoreSocketError);
       ws.on("message", onWsMessage);
@@ -271,6 +274,7 @@ export class NodeEngineAdapter {
       ws.on("error", onWsError);
       ws[kTransport] = this.engine.acceptWebSocket(decision, new NodeWebSocketPeer(ws, this.compress));
     });
+    socket.uncork();
   }
 
   /**
