@@ -293,6 +293,8 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
       for (const s of servers) s.events.length = 0;
       // Traffic before, during and after.
       await servers[0]!.request({ op: "emit", event: "before", data: null, options: {} });
+      // An emit resolves once handed to the broker client; cut only after it has gone through.
+      await Promise.all(c.map((client) => client.received("before")));
       proxy.cut();
       await Promise.all(servers.map((s) => s.waitEvent((e) => e.name === "disconnect", "disconnect event")));
 

@@ -151,6 +151,14 @@ export class PubSubManager extends InMemoryManager {
       localRecipients = rooms === null ? this.getParticipants(namespace, null).length > 0 : rooms.some((room) => this.getParticipants(namespace, room).length > 0);
     }
     this.apply(operation);
+    if (callback === undefined) {
+      // A plain emit resolves once it is handed to the driver, without waiting for the broker:
+      // drivers publish in order, a loss is reported (the "error" event), never thrown, so
+      // waiting would only cost the caller's loop its write coalescing (every awaited emit
+      // would leave in its own write; see bench/results/cluster-latest.md).
+      void this.publish(message, operation);
+      return;
+    }
     const error = await this.publish(message, operation);
     // An emit with a callback that reached nobody here (a `call()` to a sid on another server)
     // fails now rather than at its timeout; every other lost operation is reported, not thrown.
