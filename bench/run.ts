@@ -2,10 +2,13 @@
 // each server (interleaved, order rotated from one scenario to the next), it starts a fresh
 // server process, runs the scenario from a separate load-generator process, and stops both. It
 // writes bench/results/<date>.json, bench/results/latest.md and bench/results/latest.svg
-// (quick mode: bench/results/quick/).
+// (quick mode: bench/results/quick/). Every server runs on each runtime of --runtimes (Node, Bun,
+// Deno by default) and is compared with the servers of the same runtime only; the load generator
+// is always on Node.
 //
-//   tsx bench/run.ts [--quick] [--runs N] [--scenarios a,b] [--servers sockjet,socketio,control-ws]
-//                    [--echo-seconds N] [--profile sockjet] [--no-pin] [--out DIR]
+//   tsx bench/run.ts [--quick] [--runs N] [--runtimes node,bun,deno] [--scenarios a,b]
+//                    [--servers sockjet,socketio,control-ws] [--echo-seconds N] [--profile sockjet]
+//                    [--no-pin] [--out DIR]
 //   tsx bench/run.ts --report bench/results/<date>.json     (rebuild latest.md/.svg from saved results)
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +16,8 @@ import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
 import type { ScenarioName, ScenarioParams } from "./load/scenarios.js";
 import { BENCH_DIR, ROOT_DIR, SERVERS, SERVER_LABELS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
-import { markdown, summarize, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
+import { markdown, summarizeAll, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
+import { KIND_LABELS, RUNTIMES, runtimeVersion, type RuntimeName } from "./lib/runtimes.js";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,7 +39,7 @@ if (reportFrom !== undefined) {
   };
   const dir = dirname(reportFrom);
   const params = Object.fromEntries(Object.entries(saved.params).filter(([k]) => saved.records.some((r) => r.scenario === k)));
-  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summary: summarize(saved.records), jsonFile: relative(ROOT_DIR, reportFrom) };
+  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(saved.records), jsonFile: relative(ROOT_DIR, reportFrom) };
   writeFileSync(join(dir, "latest.md"), markdown(input));
   writeFileSync(join(dir, "latest.svg"), svgChart(input));
   process.stdout.write(markdown(input));
@@ -43,7 +47,11 @@ if (reportFrom !== undefined) {
 }
 
 const quick = flag("quick");
-const runs = Number(option("runs") ?? (quick ? 1 : 3));
+const runtimes = (option("runtimes")?.split(",") ?? [...RUNTIMES]) as RuntimeName[];
+for (const rt of runtimes) if (!RUNTIMES.includes(rt)) throw new Error(`unknown runtime ${rt}`);
+// Three runs of one runtime take about 12 minutes on 2 cores; all three runtimes get two runs
+// (about 20 minutes) unless --runs says otherwise.
+const runs = Number(option("runs") ?? (quick ? 1 : runtimes.length > 1 ? 2 : 3));
 const echoSeconds = option("echo-seconds");
 const profileServer = option("profile") as ServerName | undefined;
 
@@ -109,6 +117,8 @@ const machine: Machine = {
   socketIoVersion: version("socket.io"),
   wsVersion: version("ws"),
   pinning: pinning.note,
+  runtimes: Object.fromEntries(runtimes.map((rt) => [rt, runtimeVersion(ROOT_DIR, rt)])),
+  ...(runtimes.includes("bun") ? { bunEngineVersion: version("@socket.io/bun-engine") } : {}),
 };
 
 const started = Date.now();
@@ -126,7 +136,10 @@ function save(): void {
 
 function keepMainProfile(dir: string, target: string): void {
   try {
-    const main = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    // Node names each isolate's profile CPU.<date>.<time>.<pid>.<thread>.<seq>; the main thread is 0.
+    // Bun writes one profile per process, Deno one V8 tick log (v8.log).
+    const files = readdirSync(dir);
+    const main = files.find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files.find((f) => f.endsWith(".cpuprofile") || f === "v8.log");
     if (main !== undefined) renameSync(join(dir, main), target);
     rmSync(dir, { recursive: true, force: true });
   } catch (err) {
@@ -135,7 +148,7 @@ function keepMainProfile(dir: string, target: string): void {
 }
 
 const log = (text: string) => process.stdout.write(text);
-log(`sockjet benchmark (${quick ? "quick" : "full"}), ${runs} run(s); ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; ${pinning.note}\n`);
+log(`sockjet benchmark (${quick ? "quick" : "full"}), ${runs} run(s); ${machine.cpuModel}, ${machine.cores} cores; runtimes ${runtimes.map((rt) => `${rt} ${machine.runtimes?.[rt] ?? "?"}`).join(", ")}; ${pinning.note}\n`);
 if (profileServer) log(`profiling ${profileServer} with --cpu-prof into ${relative(ROOT_DIR, profileDir)} (its figures are inflated by the profiler)\n`);
 
 for (let run = 1; run <= runs; run++) {
@@ -143,19 +156,19 @@ for (let run = 1; run <= runs; run++) {
     const scenario = scenarios[j]!;
     const shift = (run + j) % servers.length;
     const order = [...servers.slice(shift), ...servers.slice(0, shift)].filter((s) => applies(scenario, s));
-    for (const server of order) {
+    for (const runtime of runtimes) for (const server of order) {
       const t0 = Date.now();
-      log(`run ${run}/${runs} ${scenario.padEnd(14)} ${SERVER_LABELS[server].padEnd(12)} `);
+      log(`run ${run}/${runs} ${runtime.padEnd(4)} ${scenario.padEnd(14)} ${(runtime === "node" ? SERVER_LABELS[server] : KIND_LABELS[runtime][server]).padEnd(22)} `);
       // Each isolate writes its own profile (tsx's loader thread too), so each run gets a directory;
       // the main thread's profile (thread id 0 in the default name) is then renamed.
-      const runProfileDir = join(profileDir, `${server}-${scenario}-run${run}`);
-      const nodeFlags = profileServer === server ? ["--cpu-prof", `--cpu-prof-dir=${runProfileDir}`] : [];
+      const runProfileDir = join(profileDir, `${runtime === "node" ? "" : `${runtime}-`}${server}-${scenario}-run${run}`);
+      const profiled = profileServer === server;
       let record: RunRecord;
       try {
-        const srv = await startServer(server, { cpuList: pinning.server, nodeFlags });
+        const srv = await startServer(server, { cpuList: pinning.server, runtime, profileDir: profiled ? runProfileDir : null });
         try {
           const load = await runLoad(scenario, srv, PARAMS[scenario], pinning.load, 15 * 60_000);
-          record = { run, scenario, server, figures: load.result.figures, errors: load.result.errors };
+          record = { run, scenario, server, runtime, figures: load.result.figures, errors: load.result.errors };
           // The server goes first, so its side closes the TCP connections (see bench/load/main.ts).
           await srv.stop();
           await stopProcess(load.child, 0);
@@ -163,9 +176,9 @@ for (let run = 1; run <= runs; run++) {
           await srv.stop();
         }
       } catch (err) {
-        record = { run, scenario, server, figures: {}, errors: [err instanceof Error ? err.message : String(err)] };
+        record = { run, scenario, server, runtime, figures: {}, errors: [err instanceof Error ? err.message : String(err)] };
       }
-      if (profileServer === server) keepMainProfile(runProfileDir, join(profileDir, `${server}-${scenario}-run${run}.cpuprofile`));
+      if (profiled) keepMainProfile(runProfileDir, `${runProfileDir}.${runtime === "deno" ? "v8.log" : "cpuprofile"}`);
       records.push(record);
       save();
       const shown = METRICS.filter((m) => m.scenario === scenario)
@@ -177,7 +190,6 @@ for (let run = 1; run <= runs; run++) {
   }
 }
 
-const summary = summarize(records);
 const input = {
   date,
   mode: quick ? ("quick" as const) : ("full" as const),
@@ -186,7 +198,7 @@ const input = {
   machine,
   params: Object.fromEntries(scenarios.map((s) => [s, PARAMS[s]])),
   records,
-  summary,
+  summaries: summarizeAll(records),
   jsonFile: relative(ROOT_DIR, jsonPath),
 };
 save();

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { cpus } from "node:os";
 import type { ScenarioName, ScenarioParams, ScenarioResult } from "../load/scenarios.js";
+import { runtimeCommand, serverScript, type RuntimeName } from "./runtimes.js";
 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT_DIR = dirname(BENCH_DIR);
@@ -46,7 +47,12 @@ function quote(arg: string): string {
 
 /** Spawns `node args...` through bash (for ulimit) and taskset, exec'd so the pid is node's own. */
 function spawnNode(nodeArgs: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const command = [...(cpuList === null ? [] : ["taskset", "-c", cpuList]), process.execPath, ...nodeArgs].map(quote).join(" ");
+  return spawnCommand([process.execPath, ...nodeArgs], cpuList, env);
+}
+
+/** Spawns `argv` (any runtime) the same way: ulimit, taskset, exec'd so that the pid is the runtime's own. */
+function spawnCommand(argv: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const command = [...(cpuList === null ? [] : ["taskset", "-c", cpuList]), ...argv].map(quote).join(" ");
   return spawn("bash", ["-c", `${ULIMIT} exec ${command}`], {
     cwd: ROOT_DIR,
     env: { ...process.env, ...env },
@@ -109,6 +115,7 @@ export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> 
 
 export interface RunningServer {
   name: ServerName;
+  runtime: RuntimeName;
   pid: number;
   port: number;
   host: string;
@@ -118,21 +125,30 @@ export interface RunningServer {
 
 export interface ServerStartOptions {
   cpuList?: string | null;
-  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
+  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."] (Node only; see `profileDir` for every runtime). */
   nodeFlags?: readonly string[];
+  /** The runtime the server runs on (default Node). */
+  runtime?: RuntimeName;
+  /** Profile the server with the runtime's CPU profiler into this directory. */
+  profileDir?: string | null;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
 }
 
 /** Starts a fresh server process (port chosen by the OS) and waits for its "ready <port>" line. */
 export async function startServer(name: ServerName, options: ServerStartOptions = {}): Promise<RunningServer> {
-  const script = join(BENCH_DIR, "servers", `${name}.ts`);
-  const child = spawnNode(["--expose-gc", ...(options.nodeFlags ?? []), "--import", "tsx", script, "--port", "0"], options.cpuList ?? null, options.env);
+  const runtime = options.runtime ?? "node";
+  const script = serverScript(BENCH_DIR, runtime, name);
+  const argv =
+    runtime === "node" && options.nodeFlags !== undefined
+      ? [process.execPath, "--expose-gc", ...options.nodeFlags, "--import", "tsx", script]
+      : runtimeCommand(ROOT_DIR, runtime, script, options.profileDir ?? null);
+  const child = spawnCommand([...argv, "--port", "0"], options.cpuList ?? null, { NO_COLOR: "1", ...options.env });
   try {
-    const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name}`)).trim());
+    const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name} on ${runtime}`)).trim());
     const pid = child.pid;
     if (pid === undefined) throw new Error(`server ${name} has no pid`);
-    return { name, pid, port, host: "127.0.0.1", child, stop: () => stopProcess(child) };
+    return { name, runtime, pid, port, host: "127.0.0.1", child, stop: () => stopProcess(child) };
   } catch (err) {
     await stopProcess(child, 0);
     throw err;

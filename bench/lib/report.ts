@@ -2,12 +2,15 @@
 // No dependencies: the chart is written by hand.
 
 import type { Figures, ScenarioName } from "../load/scenarios.js";
-import { SERVERS, SERVER_LABELS, type ServerName } from "./processes.js";
+import { SERVERS, type ServerName } from "./processes.js";
+import { CONTROL_NOTES, KIND_LABELS, RUNTIMES, RUNTIME_LABELS, type RuntimeName } from "./runtimes.js";
 
 export interface RunRecord {
   run: number;
   scenario: ScenarioName;
   server: ServerName;
+  /** The server's runtime; absent in results saved before the runtime dimension (Node). */
+  runtime?: RuntimeName;
   figures: Figures;
   errors: string[];
 }
@@ -22,6 +25,9 @@ export interface Machine {
   socketIoVersion: string;
   wsVersion: string;
   pinning: string;
+  /** Versions of the runtimes measured (absent in results saved before the runtime dimension). */
+  runtimes?: Partial<Record<RuntimeName, string>>;
+  bunEngineVersion?: string;
 }
 
 /** One row of the table: a figure of a scenario, and the target the issue sets for it. */
@@ -35,8 +41,10 @@ export interface Metric {
   scale: number;
   decimals: number;
   lowerIsBetter: boolean;
-  /** sockjet ÷ socket.io must be at most this (lower-is-better figures). */
+  /** sockjet ÷ socket.io must be at most this on Node (issue 5; lower-is-better figures). */
   target?: number;
+  /** sockjet ÷ the same runtime's socket.io must be at most this on Bun and Deno (issue 7). */
+  runtimeTargets?: Partial<Record<Exclude<RuntimeName, "node">, number>>;
   /** sockjet ÷ control must be at most this, where the issue also sets one. */
   controlTarget?: number;
   /** Shown in the chart. */
@@ -44,18 +52,26 @@ export interface Metric {
 }
 
 export const METRICS: readonly Metric[] = [
-  { id: "burst-cpu", scenario: "fanout-burst", figure: "cpuUsPerDelivery", label: "fanout-burst CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.3, chart: true },
+  { id: "burst-cpu", scenario: "fanout-burst", figure: "cpuUsPerDelivery", label: "fanout-burst CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.3, runtimeTargets: { bun: 0.15 }, chart: true },
   { id: "burst-rate", scenario: "fanout-burst", figure: "deliveriesPerSec", label: "fanout-burst deliveries/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
-  { id: "paced-cpu", scenario: "fanout-paced", figure: "cpuUsPerDelivery", label: "fanout-paced CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.75, controlTarget: 1, chart: true },
+  { id: "paced-cpu", scenario: "fanout-paced", figure: "cpuUsPerDelivery", label: "fanout-paced CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.75, controlTarget: 1, runtimeTargets: { bun: 0.6, deno: 0.75 }, chart: true },
   { id: "paced-latency", scenario: "fanout-paced", figure: "fullDeliveryP50Ms", label: "fanout-paced time to reach all clients, p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
-  { id: "echo-cpu", scenario: "echo", figure: "cpuUsPerAck", label: "echo CPU per ack", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.85, controlTarget: 1.05, chart: true },
+  { id: "echo-cpu", scenario: "echo", figure: "cpuUsPerAck", label: "echo CPU per ack", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.85, controlTarget: 1.05, runtimeTargets: { bun: 0.75, deno: 0.7 }, chart: true },
   { id: "echo-rate", scenario: "echo", figure: "acksPerSec", label: "echo acks/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
   { id: "echo-p50", scenario: "echo", figure: "p50Ms", label: "echo latency p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
   { id: "echo-p99", scenario: "echo", figure: "p99Ms", label: "echo latency p99", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, target: 1, chart: true },
-  { id: "mem-ws", scenario: "memory-ws", figure: "bytesPerConnection", label: "memory per idle WebSocket client", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, chart: true },
+  { id: "mem-ws", scenario: "memory-ws", figure: "bytesPerConnection", label: "memory per idle WebSocket client", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, runtimeTargets: { bun: 0.35, deno: 1 }, chart: true },
   { id: "mem-polling", scenario: "memory-polling", figure: "bytesPerConnection", label: "memory per idle polling session", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, chart: true },
-  { id: "connect-cpu", scenario: "connect", figure: "cpuUsPerConnection", label: "connect CPU per connection", unit: "µs", scale: 1, decimals: 1, lowerIsBetter: true, target: 0.6, chart: true },
+  { id: "connect-cpu", scenario: "connect", figure: "cpuUsPerConnection", label: "connect CPU per connection", unit: "µs", scale: 1, decimals: 1, lowerIsBetter: true, target: 0.6, runtimeTargets: { bun: 0.4, deno: 0.6 }, chart: true },
 ];
+
+/** The target of a metric on a runtime: issue 5's on Node, issue 7's on Bun and Deno. */
+export function targetOf(m: Metric, runtime: RuntimeName): number | undefined {
+  return runtime === "node" ? m.target : m.runtimeTargets?.[runtime];
+}
+
+/** Which issue sets the targets of a runtime. */
+const TARGET_SOURCE: Record<RuntimeName, string> = { node: "issue 5", bun: "issue 7", deno: "issue 7" };
 
 export function median(values: readonly number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -70,14 +86,25 @@ export interface Summary {
   ratios: Record<string, { vsSocketIo: number; vsControl: number; met: boolean | null; metControl: boolean | null }>;
 }
 
-export function summarize(records: readonly RunRecord[]): Summary {
+/** The runtime of a record (Node for results saved before the runtime dimension). */
+export function runtimeOf(record: RunRecord): RuntimeName {
+  return record.runtime ?? "node";
+}
+
+/** The runtimes present in a set of records, in the order node, bun, deno. */
+export function runtimesIn(records: readonly RunRecord[]): RuntimeName[] {
+  return RUNTIMES.filter((rt) => records.some((r) => runtimeOf(r) === rt));
+}
+
+/** Medians and ratios of one runtime's records (servers compared only with servers of the same runtime). */
+export function summarize(records: readonly RunRecord[], runtime: RuntimeName = "node"): Summary {
   const values: Summary["values"] = {};
   const ratios: Summary["ratios"] = {};
   for (const m of METRICS) {
     const row: Summary["values"][string] = {};
     for (const server of SERVERS) {
       const samples = records
-        .filter((r) => r.scenario === m.scenario && r.server === server && r.errors.length === 0)
+        .filter((r) => r.scenario === m.scenario && r.server === server && runtimeOf(r) === runtime && r.errors.length === 0)
         .map((r) => r.figures[m.figure])
         .filter((x): x is number => typeof x === "number" && Number.isFinite(x));
       if (samples.length > 0) row[server] = { median: median(samples), samples };
@@ -86,11 +113,13 @@ export function summarize(records: readonly RunRecord[]): Summary {
     const s = row.sockjet?.median ?? NaN;
     const vsSocketIo = s / (row.socketio?.median ?? NaN);
     const vsControl = s / (row["control-ws"]?.median ?? NaN);
+    const target = targetOf(m, runtime);
+    const controlTarget = runtime === "node" ? m.controlTarget : undefined;
     ratios[m.id] = {
       vsSocketIo,
       vsControl,
-      met: m.target === undefined || !Number.isFinite(vsSocketIo) ? null : vsSocketIo <= m.target,
-      metControl: m.controlTarget === undefined || !Number.isFinite(vsControl) ? null : vsControl <= m.controlTarget,
+      met: target === undefined || !Number.isFinite(vsSocketIo) ? null : vsSocketIo <= target,
+      metControl: controlTarget === undefined || !Number.isFinite(vsControl) ? null : vsControl <= controlTarget,
     };
   }
   return { values, ratios };
@@ -113,22 +142,25 @@ export interface ReportInput {
   machine: Machine;
   params: Partial<Record<ScenarioName, object>>;
   records: RunRecord[];
-  summary: Summary;
+  /** One summary per runtime measured (see summarizeAll). */
+  summaries: Partial<Record<RuntimeName, Summary>>;
   jsonFile: string;
 }
 
-export function markdown(input: ReportInput): string {
-  const { machine, summary } = input;
-  const lines: string[] = [];
-  lines.push(`# sockjet benchmark (${input.mode})`, "");
-  const took = Number.isFinite(input.seconds) ? ` · ${Math.round(input.seconds)} s in all` : "";
-  lines.push(`${input.date} · ${input.runs} run(s) per scenario and server, medians${took}`, "");
-  lines.push(
-    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB.toFixed(0)} GB; ${machine.os}; Node ${machine.node}; ` +
-      `socket.io ${machine.socketIoVersion}; ws ${machine.wsVersion}; ${machine.pinning}; load average at start ${machine.loadAverage.map((x) => x.toFixed(2)).join(" ")}.`,
-    "",
-  );
-  lines.push("| figure | sockjet | socket.io | control (ws) | sockjet ÷ socket.io | sockjet ÷ control | issue 5 target |");
+/** Summaries of every runtime present in the records. */
+export function summarizeAll(records: readonly RunRecord[]): Partial<Record<RuntimeName, Summary>> {
+  return Object.fromEntries(runtimesIn(records).map((rt) => [rt, summarize(records, rt)]));
+}
+
+function runtimeTitle(machine: Machine, runtime: RuntimeName): string {
+  const version = runtime === "node" ? machine.node : (machine.runtimes?.[runtime] ?? "?");
+  return `${RUNTIME_LABELS[runtime]} ${version}`;
+}
+
+/** The table of one runtime: medians per server, sockjet ÷ socket.io and ÷ control, and the targets. */
+function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): void {
+  const labels = KIND_LABELS[runtime];
+  lines.push(`| figure | sockjet | ${labels.socketio} | ${labels["control-ws"]} | sockjet ÷ socket.io | sockjet ÷ control | ${TARGET_SOURCE[runtime]} target |`);
   lines.push("|---|--:|--:|--:|--:|--:|:--|");
   for (const m of METRICS) {
     const row = summary.values[m.id] ?? {};
@@ -136,22 +168,45 @@ export function markdown(input: ReportInput): string {
     const cell = (server: ServerName) => fmt(row[server] === undefined ? undefined : row[server]!.median / m.scale, m.decimals);
     const verdict = (met: boolean | null) => (met === null ? "" : met ? " ✅ met" : " ❌ missed");
     const targets: string[] = [];
-    if (m.target !== undefined) targets.push(`÷ socket.io ≤ ${m.target.toFixed(2)}×${verdict(r.met)}`);
-    if (m.controlTarget !== undefined) targets.push(`÷ control ≤ ${m.controlTarget.toFixed(2)}×${verdict(r.metControl)}`);
-    const target = targets.join("; ");
-    lines.push(`| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} | ${cell("socketio")} | ${cell("control-ws")} | ${ratio(r.vsSocketIo)} | ${ratio(r.vsControl)} | ${target} |`);
+    const target = targetOf(m, runtime);
+    if (target !== undefined) targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×${verdict(r.met)}`);
+    if (runtime === "node" && m.controlTarget !== undefined) targets.push(`÷ control ≤ ${m.controlTarget.toFixed(2)}×${verdict(r.metControl)}`);
+    lines.push(`| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} | ${cell("socketio")} | ${cell("control-ws")} | ${ratio(r.vsSocketIo)} | ${ratio(r.vsControl)} | ${targets.join("; ")} |`);
   }
-  lines.push("");
+}
+
+export function markdown(input: ReportInput): string {
+  const { machine } = input;
+  const runtimes = RUNTIMES.filter((rt) => input.summaries[rt] !== undefined);
+  const lines: string[] = [];
+  lines.push(`# sockjet benchmark (${input.mode})`, "");
+  const took = Number.isFinite(input.seconds) ? ` · ${Math.round(input.seconds)} s in all` : "";
+  lines.push(`${input.date} · ${input.runs} run(s) per scenario and server, medians${took}`, "");
+  const versions = runtimes.map((rt) => runtimeTitle(machine, rt)).join(", ");
+  lines.push(
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB.toFixed(0)} GB; ${machine.os}; servers on ${versions}; load generator on Node ${machine.node}; ` +
+      `socket.io ${machine.socketIoVersion}${machine.bunEngineVersion === undefined ? "" : `; @socket.io/bun-engine ${machine.bunEngineVersion}`}; ws ${machine.wsVersion}; ${machine.pinning}; load average at start ${machine.loadAverage.map((x) => x.toFixed(2)).join(" ")}.`,
+    "",
+  );
+  lines.push("Each runtime's table compares servers on that runtime only: sockjet, the official socket.io server as it runs there, and the runtime's bare control.", "");
+  for (const runtime of runtimes) {
+    lines.push(`## ${runtimeTitle(machine, runtime)}`, "");
+    runtimeTable(lines, input.summaries[runtime]!, runtime);
+    lines.push("");
+  }
   lines.push("Only ratios measured in the same run on the same machine are comparable; absolute figures move with the machine and its load.");
   lines.push("CPU time and RSS are read from `/proc/<server pid>` by the load generator, outside the server process.");
-  lines.push("The control speaks WebSocket only, so it has no polling figure.", "");
+  lines.push("The controls speak WebSocket only, so they have no polling figure.", "");
   lines.push("## Spread (all runs)", "");
-  lines.push("| figure | " + SERVERS.map((s) => SERVER_LABELS[s]).join(" | ") + " |");
-  lines.push("|---|" + SERVERS.map(() => "--:").join("|") + "|");
-  for (const m of METRICS) {
-    const row = summary.values[m.id] ?? {};
-    const cells = SERVERS.map((s) => (row[s] === undefined ? "—" : row[s]!.samples.map((x) => fmt(x / m.scale, m.decimals)).join(", ")));
-    lines.push(`| ${m.label} | ${cells.join(" | ")} |`);
+  lines.push("| runtime | figure | sockjet | socket.io | control |");
+  lines.push("|---|---|--:|--:|--:|");
+  for (const runtime of runtimes) {
+    const summary = input.summaries[runtime]!;
+    for (const m of METRICS) {
+      const row = summary.values[m.id] ?? {};
+      const cells = SERVERS.map((s) => (row[s] === undefined ? "—" : row[s]!.samples.map((x) => fmt(x / m.scale, m.decimals)).join(", ")));
+      lines.push(`| ${RUNTIME_LABELS[runtime]} | ${m.label} | ${cells.join(" | ")} |`);
+    }
   }
   lines.push("");
   lines.push("## Parameters", "");
@@ -159,9 +214,9 @@ export function markdown(input: ReportInput): string {
   const failed = input.records.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {
     lines.push("", "## Errors (these runs are left out of the medians)", "");
-    for (const r of failed) lines.push(`- run ${r.run}, ${r.scenario}, ${SERVER_LABELS[r.server]}: ${r.errors.slice(0, 3).join("; ")}`);
+    for (const r of failed) lines.push(`- run ${r.run}, ${RUNTIME_LABELS[runtimeOf(r)]}, ${r.scenario}, ${KIND_LABELS[runtimeOf(r)][r.server]}: ${r.errors.slice(0, 3).join("; ")}`);
   }
-  lines.push("", `Raw results: \`${input.jsonFile}\`. Chart: \`latest.svg\`.`, "");
+  lines.push("", `Raw results: \`${input.jsonFile}\`. Chart: \`latest.svg\` (one panel per runtime).`, "");
   return lines.join("\n");
 }
 
@@ -169,39 +224,55 @@ function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Grouped bars: for each charted figure, sockjet ÷ socket.io and sockjet ÷ control, with 1.0 and the target marked. */
+const PANEL_HEIGHT = 420;
+
+/** One chart per runtime, stacked in one SVG. */
 export function svgChart(input: ReportInput): string {
-  const metrics = METRICS.filter((m) => m.chart);
+  const runtimes = RUNTIMES.filter((rt) => input.summaries[rt] !== undefined);
   const width = 880;
-  const height = 420;
+  const height = PANEL_HEIGHT * Math.max(1, runtimes.length);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
+  runtimes.forEach((runtime, i) => {
+    out.push(`<g transform="translate(0 ${i * PANEL_HEIGHT})">`);
+    panel(out, input, runtime, input.summaries[runtime]!, width);
+    out.push(`</g>`);
+  });
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
+
+/** Grouped bars: for each charted figure, sockjet ÷ socket.io and sockjet ÷ control, with 1.0 and the target marked. */
+function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary: Summary, width: number): void {
+  const metrics = METRICS.filter((m) => m.chart);
+  const height = PANEL_HEIGHT;
   const left = 60;
   const right = 20;
   const top = 56;
   const bottom = 110;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const all = metrics.flatMap((m) => [input.summary.ratios[m.id]!.vsSocketIo, input.summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
+  const all = metrics.flatMap((m) => [summary.ratios[m.id]!.vsSocketIo, summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
   const maxRatio = Math.max(1.5, Math.ceil(Math.max(0, ...all) * 2) / 2);
   const y = (v: number) => top + plotH - (Math.min(v, maxRatio) / maxRatio) * plotH;
   const group = plotW / metrics.length;
   const barW = Math.min(34, group / 3);
   const colors = { socketio: "#2f6fdf", control: "#e0892b" };
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`);
-  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
-  out.push(`<text x="${left}" y="22" font-size="15" font-weight="600">sockjet ÷ other server, same run (lower is better)</text>`);
-  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${input.date} · ${input.machine.cpuModel}, ${input.machine.cores} cores · Node ${input.machine.node} · medians of ${input.runs} run(s)`)}</text>`);
+  const labels = KIND_LABELS[runtime];
+  out.push(`<text x="${left}" y="22" font-size="15" font-weight="600">${esc(`${RUNTIME_LABELS[runtime]}: sockjet ÷ other server on ${RUNTIME_LABELS[runtime]}, same run (lower is better)`)}</text>`);
+  out.push(`<text x="${left}" y="40" fill="#555">${esc(`${input.date} · ${input.machine.cpuModel}, ${input.machine.cores} cores · ${runtimeTitle(input.machine, runtime)} · medians of ${input.runs} run(s)`)}</text>`);
   const step = maxRatio <= 2 ? 0.25 : maxRatio <= 4 ? 0.5 : 1;
   for (let v = 0; v <= maxRatio + 1e-9; v += step) {
     out.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${Math.abs(v - 1) < 1e-9 ? "#333" : "#e4e4e4"}" ${Math.abs(v - 1) < 1e-9 ? 'stroke-dasharray="5 3"' : ""}/>`);
     out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${v.toFixed(2)}×</text>`);
   }
   metrics.forEach((m, i) => {
-    const r = input.summary.ratios[m.id]!;
+    const r = summary.ratios[m.id]!;
     const x0 = left + i * group + group / 2 - barW;
-    const bars: Array<[number, string, string]> = [
-      [r.vsSocketIo, colors.socketio, "socket.io"],
-      [r.vsControl, colors.control, "control"],
+    const bars: Array<[number, string]> = [
+      [r.vsSocketIo, colors.socketio],
+      [r.vsControl, colors.control],
     ];
     bars.forEach(([value, color], k) => {
       const x = x0 + k * barW;
@@ -212,8 +283,9 @@ export function svgChart(input: ReportInput): string {
       out.push(`<rect x="${x.toFixed(1)}" y="${y(value).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(y(0) - y(value)).toFixed(1)}" fill="${color}"/>`);
       out.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(value) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${value > maxRatio ? "↑" : ""}${value.toFixed(2)}</text>`);
     });
-    if (m.target !== undefined) {
-      const ty = y(m.target).toFixed(1);
+    const target = targetOf(m, runtime);
+    if (target !== undefined) {
+      const ty = y(target).toFixed(1);
       out.push(`<line x1="${(x0 - 6).toFixed(1)}" x2="${(x0 + barW + 4).toFixed(1)}" y1="${ty}" y2="${ty}" stroke="#c0262d" stroke-width="2"/>`);
     }
     const words = m.label.split(" ");
@@ -223,9 +295,8 @@ export function svgChart(input: ReportInput): string {
     });
   });
   const ly = height - 30;
-  out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${colors.socketio}"/><text x="${left + 18}" y="${ly}">sockjet ÷ socket.io ${esc(input.machine.socketIoVersion)}</text>`);
-  out.push(`<rect x="${left + 230}" y="${ly - 10}" width="12" height="12" fill="${colors.control}"/><text x="${left + 248}" y="${ly}">sockjet ÷ control (bare ws, one write per delivery)</text>`);
-  out.push(`<line x1="${left + 560}" x2="${left + 584}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c0262d" stroke-width="2"/><text x="${left + 590}" y="${ly}">target vs socket.io</text>`);
-  out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  const peer = runtime === "node" ? `${labels.socketio} ${input.machine.socketIoVersion}` : labels.socketio;
+  out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${colors.socketio}"/><text x="${left + 18}" y="${ly}">${esc(`sockjet ÷ ${peer}`)}</text>`);
+  out.push(`<rect x="${left + 250}" y="${ly - 10}" width="12" height="12" fill="${colors.control}"/><text x="${left + 268}" y="${ly}">${esc(`sockjet ÷ control (${CONTROL_NOTES[runtime]})`)}</text>`);
+  out.push(`<line x1="${left + 600}" x2="${left + 624}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c0262d" stroke-width="2"/><text x="${left + 630}" y="${ly}">target vs socket.io</text>`);
 }

@@ -8,9 +8,10 @@
 //   SIGUSR2 -> two full garbage collections (needs --expose-gc), so RSS can be read after a settle
 //   SIGTERM / SIGINT -> process.exit(0), so that --cpu-prof profiles get written
 // The process prints "ready <port>" on stdout once it listens (port 0 picks a free one).
+// The same module serves the servers on Node, Bun and Deno (bench/servers/bun, bench/servers/deno):
+// it only uses `node:process`, which all three provide.
 
-import { join } from "node:path";
-import { writeHeapSnapshot } from "node:v8";
+import process from "node:process";
 
 /** Heartbeat used by every server, so that no server pings more often than another. */
 export const PING_INTERVAL = Number(process.env.BENCH_PING_INTERVAL ?? 25_000);
@@ -47,7 +48,9 @@ export function payloadOf(size: number): string {
 
 /** Installs the hooks and prints the ready line. */
 export function announce(port: number): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
+  // Node and Deno expose V8's gc() with --expose-gc (Deno: --v8-flags=--expose-gc); Bun has Bun.gc(true).
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  const gc = bun !== undefined ? () => bun.gc(true) : (globalThis as { gc?: () => void }).gc;
   // Diagnostics only (bench/tools/heap-diff.ts): with BENCH_HEAPSNAPSHOT_DIR set, every SIGUSR2 also
   // writes a heap snapshot there after the collections. Benchmark runs never set it.
   const snapshotDir = process.env.BENCH_HEAPSNAPSHOT_DIR;
@@ -58,8 +61,8 @@ export function announce(port: number): void {
     setTimeout(() => {
       gc();
       if (snapshotDir !== undefined) {
-        const file = writeHeapSnapshot(join(snapshotDir, `heap-${process.pid}-${++snapshots}.heapsnapshot`));
-        process.stderr.write(`heap snapshot ${file}\n`);
+        const file = `${snapshotDir}/heap-${process.pid}-${++snapshots}.heapsnapshot`;
+        void import("node:v8").then(({ writeHeapSnapshot }) => process.stderr.write(`heap snapshot ${writeHeapSnapshot(file)}\n`));
       }
     }, 20);
   });

@@ -44,11 +44,13 @@ let to = option("to") === undefined ? Infinity : Number(option("to"));
 
 const resultsFile = option("results");
 if (resultsFile !== undefined) {
-  // Profile names are <server>-<scenario>-run<N>.cpuprofile (see bench/run.ts).
-  const match = /^(.+?)-(fanout-burst|fanout-paced|echo|memory-ws|memory-polling|connect)-run(\d+)\.cpuprofile$/.exec(basename(file));
+  // Profile names are [<runtime>-]<server>-<scenario>-run<N>.cpuprofile (see bench/run.ts). Bun's
+  // profiles count time from the Unix epoch, not CLOCK_MONOTONIC: their window cannot be cut.
+  const match = /^(?:(bun)-)?(.+?)-(fanout-burst|fanout-paced|echo|memory-ws|memory-polling|connect)-run(\d+)\.cpuprofile$/.exec(basename(file));
   if (match === null) throw new Error(`cannot tell server/scenario/run from ${basename(file)}`);
-  const results = JSON.parse(readFileSync(resultsFile, "utf8")) as { records: Array<{ run: number; scenario: string; server: string; figures: Record<string, number> }> };
-  const record = results.records.find((r) => r.server === match[1] && r.scenario === match[2] && r.run === Number(match[3]));
+  if (match[1] === "bun") throw new Error("Bun's profiles use another clock: run without --results (the whole profile)");
+  const results = JSON.parse(readFileSync(resultsFile, "utf8")) as { records: Array<{ run: number; scenario: string; server: string; runtime?: string; figures: Record<string, number> }> };
+  const record = results.records.find((r) => (r.runtime ?? "node") === "node" && r.server === match[2] && r.scenario === match[3] && r.run === Number(match[4]));
   if (record?.figures.windowStartMonoUs === undefined) throw new Error("no measured window for this profile in the results");
   from = record.figures.windowStartMonoUs;
   to = record.figures.windowEndMonoUs ?? Infinity;

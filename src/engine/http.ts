@@ -62,8 +62,28 @@ export interface WebSocketPeer {
   /** Sends frames in order, written together (one syscall where the runtime allows). */
   sendFrames(frames: readonly OutFrame[]): void;
   close(code?: number, reason?: string): void;
-  /** Bytes accepted by `sendFrames` but not yet handed to the OS. */
+  /** Bytes accepted by `sendFrames` (or by a publish) but not yet handed to the OS. */
   readonly bufferedAmount: number;
+  /**
+   * The capability of runtimes that publish natively to topics (Bun's `server.publish`): present
+   * only there, and shared by every peer of the same runtime server. With it come `subscribe` and
+   * `unsubscribe`. The Socket.IO layer asks for it; nothing in the engine needs it.
+   */
+  readonly publisher?: TopicPublisher | null;
+  /** Adds this socket to a topic's subscribers (only with `publisher`). */
+  subscribe?(topic: string): void;
+  /** Removes this socket from a topic's subscribers (only with `publisher`). */
+  unsubscribe?(topic: string): void;
+}
+
+/**
+ * A runtime's native publish: the runtime frames each message once and writes it to every socket
+ * subscribed to the topic, all in native code. A publish leaves at once (it does not wait for the
+ * engine's per-turn flush), so the caller writes what it queued earlier for a subscriber first.
+ */
+export interface TopicPublisher {
+  /** Sends the frames, in order, to every WebSocket subscribed to `topic` on this runtime server. */
+  publish(topic: string, frames: readonly OutFrame[]): void;
 }
 
 /** What a peer sends: an outgoing packet that caches its encoded forms (see OutPacket). */

@@ -4,7 +4,7 @@
 import { OutPacket } from "./out-packet.js";
 import { PacketType, type Packet } from "./protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "./timers.js";
-import type { EngineRequest } from "./http.js";
+import type { EngineRequest, WebSocketPeer } from "./http.js";
 import type { SessionHost } from "./session-host.js";
 import type { TransportName } from "./options.js";
 
@@ -31,6 +31,8 @@ export interface Transport {
   close(): void;
   /** Ends the transport because the session moved to another one (upgrade). */
   discard(): void;
+  /** The WebSocket behind a WebSocket transport (the layer above asks it for native capabilities). */
+  readonly peer?: WebSocketPeer;
 }
 
 export interface ProbeTransport extends Transport {
@@ -44,6 +46,9 @@ export const NOOP_PACKET = new OutPacket(PacketType.NOOP);
 export const CLOSE_PACKET = new OutPacket(PacketType.CLOSE);
 export const PONG_PROBE_PACKET = new OutPacket(PacketType.PONG, "probe");
 
+/** The empty queue every idle session shares (never written to: see EngineSocket.enqueue). */
+const NO_PACKETS: OutPacket[] = [];
+
 const enum Timer {
   Ping,
   PongTimeout,
@@ -53,17 +58,26 @@ const enum Timer {
 
 export type ReadyState = "open" | "closing" | "closed";
 
-export class EngineSocket implements TimerTarget {
+/**
+ * The session is also the entry of its heartbeat in the shared timer queue (ping, pong timeout,
+ * close grace): one object fewer per connection than a separate TimerEntry.
+ */
+export class EngineSocket extends TimerEntry implements TimerTarget {
+  /**
+   * Sessions (of every server in this process) with packets queued for the end of the current turn.
+   * Zero tells a native publish (see Server.deliverToRoom) that no subscriber has anything queued
+   * that the publish could overtake, without looking at each one.
+   */
+  static queuedSessions = 0;
+
   readyState: ReadyState = "open";
-  /** Protocol revision spoken by the client (4; v3 clients are a later addition). */
-  readonly protocol = 4;
   /** Slot for the layer above: the Socket.IO server keeps its per-connection state here. */
   data: unknown = undefined;
 
   /** @internal */ flushQueued = false;
-  private queue: OutPacket[] = [];
+  /** Packets for the next write; NO_PACKETS (shared) when empty, so that an idle session holds no array. */
+  private queue: OutPacket[] = NO_PACKETS;
   private queuedBytes = 0;
-  private readonly heartbeat: TimerEntry;
   private upgradeTimer: TimerEntry | null = null;
   private probing: ProbeTransport | null = null;
   private probed = false;
@@ -74,8 +88,13 @@ export class EngineSocket implements TimerTarget {
     private _request: EngineRequest,
     private _transport: Transport,
   ) {
-    this.heartbeat = new TimerEntry(this, Timer.Ping);
-    host.timers.schedule(this.heartbeat, host.options.pingInterval, Timer.Ping);
+    super(null, Timer.Ping);
+    host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
+  }
+
+  /** Protocol revision spoken by the client (4; v3 clients are a later addition). */
+  get protocol(): 4 {
+    return 4;
   }
 
   /** The request that opened the session (handshake GET or WebSocket upgrade). */
@@ -115,7 +134,7 @@ export class EngineSocket implements TimerTarget {
    */
   sendPacket(packet: OutPacket): boolean {
     if (this.readyState !== "open") return false;
-    this.queue.push(packet);
+    this.enqueue(packet);
     this.queuedBytes += packet.size;
     if (this.queuedBytes > this.host.options.maxBufferedBytes) {
       this.abort("buffer full");
@@ -123,21 +142,39 @@ export class EngineSocket implements TimerTarget {
     }
     if (!this.flushQueued) {
       this.flushQueued = true;
+      EngineSocket.queuedSessions++;
       this.host.scheduleFlush(this);
     }
     return true;
   }
 
+  private enqueue(packet: OutPacket): void {
+    if (this.queue === NO_PACKETS) this.queue = [packet];
+    else this.queue.push(packet);
+  }
+
   /** @internal Writes the queue if the transport can take it now. */
   flush(): void {
-    this.flushQueued = false;
+    if (this.flushQueued) {
+      this.flushQueued = false;
+      EngineSocket.queuedSessions--;
+    }
     const transport = this._transport;
     if (this.queue.length === 0 || !transport.writable) return;
     transport.send(this.queue);
-    this.queue.length = 0;
+    this.queue = NO_PACKETS;
     this.queuedBytes = 0;
     if (transport.bufferedAmount > this.host.options.maxBufferedBytes) this.abort("buffer full");
     else if (this.readyState === "closing" && transport.name === "polling") this.release();
+  }
+
+  /**
+   * Writes what is queued now instead of at the end of the turn. Used before a runtime's native
+   * publish reaches this socket: the publish leaves at once, so what was queued before it must
+   * leave first, or the client would see the two out of order.
+   */
+  flushNow(): void {
+    if (this.queue.length > 0) this.flush();
   }
 
   /** Closes the session from the server side, delivering what is queued first. */
@@ -149,9 +186,9 @@ export class EngineSocket implements TimerTarget {
     this.host.onSessionClosed(this, reason);
     if (this._transport.name === "polling") {
       // Queue the CLOSE packet behind what is pending; the next poll (or the one waiting) takes it.
-      this.queue.push(CLOSE_PACKET);
+      this.enqueue(CLOSE_PACKET);
       if (this._transport.writable) this.flush();
-      else this.host.timers.schedule(this.heartbeat, this.host.options.pingTimeout, Timer.CloseGrace);
+      else this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.CloseGrace);
     } else {
       this.flush();
       this.readyState = "closed";
@@ -165,7 +202,7 @@ export class EngineSocket implements TimerTarget {
     if (this.readyState === "closed") return;
     const wasOpen = this.readyState === "open";
     this.readyState = "closed";
-    this.queue.length = 0;
+    this.queue = NO_PACKETS;
     this.queuedBytes = 0;
     this.cancelTimers();
     this.dropProbe();
@@ -178,7 +215,7 @@ export class EngineSocket implements TimerTarget {
     switch (kind) {
       case Timer.Ping:
         this.sendPacket(PING_PACKET);
-        this.host.timers.schedule(this.heartbeat, this.host.options.pingTimeout, Timer.PongTimeout);
+        this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.PongTimeout);
         break;
       case Timer.PongTimeout:
         this.abort("ping timeout");
@@ -198,7 +235,7 @@ export class EngineSocket implements TimerTarget {
     if (this.readyState !== "open") return;
     switch (packet.type) {
       case PacketType.PONG:
-        this.host.timers.schedule(this.heartbeat, this.host.options.pingInterval, Timer.Ping);
+        this.host.timers.schedule(this, this.host.options.pingInterval, Timer.Ping);
         break;
       case PacketType.MESSAGE:
         this.host.onSessionMessage(this, packet.data ?? "");
@@ -271,13 +308,13 @@ export class EngineSocket implements TimerTarget {
   }
 
   private cancelTimers(): void {
-    this.host.timers.cancel(this.heartbeat);
+    this.host.timers.cancel(this);
     if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
   }
 
   private release(): void {
     this.readyState = "closed";
-    this.host.timers.cancel(this.heartbeat);
+    this.host.timers.cancel(this);
     this._transport.close();
     this.host.releaseSession(this);
   }

@@ -34,10 +34,14 @@ export class TimerEntry {
   /** @internal */ list: TimerList | null = null;
   /** @internal */ prev: TimerEntry | null = null;
   /** @internal */ next: TimerEntry | null = null;
+  readonly target: TimerTarget;
   constructor(
-    readonly target: TimerTarget,
+    /** Told when the entry fires; null: the entry is its own target (a session is its own heartbeat entry). */
+    target: TimerTarget | null,
     public kind: number,
-  ) {}
+  ) {
+    this.target = target ?? (this as unknown as TimerTarget);
+  }
   get scheduled(): boolean {
     return this.list !== null;
   }

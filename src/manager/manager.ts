@@ -47,6 +47,20 @@ export type Operation = EmitOperation | RoomOperation | CloseRoomOperation | Dis
 export interface ManagerHost {
   /** Encodes the event once and writes it to each local sid in `sids` (sids that are not local are skipped). */
   deliver(namespace: string, sids: Iterable<string>, event: string, args: unknown[]): void;
+  /**
+   * Optional. Delivers to every member of one room of a namespace (`room` null: the whole
+   * namespace), skipping nobody, without acknowledgements: a unit that a runtime able to publish
+   * natively (Bun's topic publish) can take as one topic. `members` are the room's local sids, for
+   * the recipients that the native publish does not reach (long-polling, no native capability).
+   * `size` is their number. Without the capability it is `deliver(namespace, members, ...)`. A
+   * manager that calls it reports every room change of a local sid with `joinedRoom` / `leftRoom`,
+   * so that subscriptions follow.
+   */
+  deliverToRoom?(namespace: string, room: string | null, members: Iterable<string>, size: number, event: string, args: unknown[]): void;
+  /** Optional. A local sid entered a room other than its own (see deliverToRoom). */
+  joinedRoom?(namespace: string, sid: string, room: string): void;
+  /** Optional. A local sid left a room other than its own (see deliverToRoom). */
+  leftRoom?(namespace: string, sid: string, room: string): void;
   /** Emits to one local sid with an acknowledgement callback. Returns false if the sid is not here. */
   deliverWithAck(namespace: string, sid: string, event: string, args: unknown[], callback: AckCallback): boolean;
   /** Disconnects a local sid from a namespace (sends DISCONNECT, runs the disconnect handler). */

@@ -84,10 +84,12 @@ export class InMemoryManager implements ClientManager {
     if (ns === undefined || !ns.members.has(sid) || room === sid) return;
     let rooms = ns.members.get(sid);
     if (!rooms) ns.members.set(sid, (rooms = new Set()));
+    if (rooms.has(room)) return;
     rooms.add(room);
     let set = ns.rooms.get(room);
     if (set === undefined) ns.rooms.set(room, (set = new Set()));
     set.add(sid);
+    this.host?.joinedRoom?.(namespace, sid, room);
   }
 
   protected leaveRoom(namespace: string, sid: string, room: string): void {
@@ -97,6 +99,7 @@ export class InMemoryManager implements ClientManager {
     if (!rooms || !rooms.delete(room)) return;
     if (rooms.size === 0) ns.members.set(sid, null);
     this.removeFromRoom(ns, room, sid);
+    this.host?.leftRoom?.(namespace, sid, room);
   }
 
   protected closeRoom(namespace: string, room: string): void {
@@ -110,6 +113,24 @@ export class InMemoryManager implements ClientManager {
     const host = this.host;
     const ns = this.namespaces.get(op.namespace);
     if (host === null || ns === undefined) return;
+    // Exactly one room (or the whole namespace), nobody skipped, no callback: "all members of room R
+    // of namespace N" is a unit the host may deliver natively (a topic publish on Bun).
+    if (op.callback === undefined && op.skip.length === 0 && host.deliverToRoom !== undefined) {
+      const rooms = op.rooms;
+      if (rooms === null) {
+        host.deliverToRoom(op.namespace, null, ns.members.keys(), ns.members.size, op.event, op.args);
+        return;
+      }
+      if (rooms.length === 1) {
+        const room = rooms[0]!;
+        const set = ns.rooms.get(room);
+        // A sid's own room is one client: the general path. So is a room named like a member sid.
+        if (set !== undefined && !ns.members.has(room)) {
+          host.deliverToRoom(op.namespace, room, set, set.size, op.event, op.args);
+          return;
+        }
+      }
+    }
     const recipients = this.resolve(ns, op.rooms, op.skip);
     if (op.callback) {
       for (const sid of recipients) host.deliverWithAck(op.namespace, sid, op.event, op.args, op.callback);

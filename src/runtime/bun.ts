@@ -5,9 +5,10 @@
 // Bun's types are not a dependency: the few members used are declared structurally below.
 
 import type { EngineServer } from "../engine/server.js";
-import type { OutFrame, WebSocketPeer } from "../engine/http.js";
+import type { OutFrame, TopicPublisher, WebSocketPeer } from "../engine/http.js";
 import {
   deflateThreshold,
+  type AcceptedUpgrade,
   engineOf,
   FetchEngineAdapter,
   toHeaders,
@@ -28,6 +29,8 @@ export interface BunServerWebSocket {
   close(code?: number, reason?: string): void;
   getBufferedAmount?(): number;
   cork?<T>(callback: (ws: BunServerWebSocket) => T): T;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
 /** The members of Bun's Server that sockjet uses. */
@@ -38,6 +41,8 @@ export interface BunServer {
   requestIP(request: Request): { address: string; port: number } | null;
   /** Per-request idle timeout in seconds (Bun ≥ 1.1.25). */
   timeout?(request: Request, seconds: number): void;
+  /** Sends to every WebSocket subscribed to the topic; the frame is built once, in native code. */
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
 }
 
@@ -67,6 +72,11 @@ export interface BunAppWebSocketHandler {
 export interface BunHandlerOptions extends FetchHandlerOptions {
   /** The app's own WebSocket handlers (see BunAppWebSocketHandler). */
   websocket?: BunAppWebSocketHandler;
+  /**
+   * Broadcasts to a room or a namespace reach their WebSocket members through Bun's native topic
+   * publish (default true). `false` sends every broadcast socket by socket, as on Node and Deno.
+   */
+  nativePublish?: boolean;
 }
 
 export interface BunHandler {
@@ -88,24 +98,84 @@ const TOO_BIG_REASON = "Received too big message";
 // ping; a poll is answered at least every pingInterval, so that plus a margin is enough.
 const MAX_IDLE_SECONDS = 255;
 
-/** A Bun ServerWebSocket seen as the engine's peer. */
-class BunWebSocketPeer implements WebSocketPeer {
+/**
+ * Bun's `server.publish` as the Socket.IO layer's native publisher: a room or a namespace is a
+ * topic, and each frame of a broadcast is framed once and written to every subscriber by Bun.
+ * One per handler. It learns Bun's servers from their upgrades (a subscriber exists only after
+ * one); topics are per Bun server, so a handler given to several `Bun.serve` publishes on each.
+ */
+class BunTopicPublisher implements TopicPublisher {
+  readonly servers = new Set<BunServer>();
+
   constructor(
-    private readonly ws: BunServerWebSocket,
-    /** Smallest message compressed, when permessage-deflate is on (ws's `threshold`). */
+    /** Smallest message compressed, when permessage-deflate is on (as BunSocketBinding). */
     private readonly threshold: number | null,
   ) {}
 
-  sendFrames(frames: readonly OutFrame[]): void {
-    const ws = this.ws;
-    if (ws.readyState !== 1) return;
-    if (frames.length > 1 && ws.cork !== undefined) ws.cork(() => this.write(frames));
-    else this.write(frames);
+  publish(topic: string, frames: readonly OutFrame[]): void {
+    const threshold = this.threshold;
+    for (const server of this.servers) {
+      for (let i = 0; i < frames.length; i++) {
+        const frame = frames[i]!.frame;
+        server.publish(topic, frame, threshold !== null && frame.length >= threshold);
+      }
+    }
+  }
+}
+
+/** What every Socket.IO WebSocket of one handler shares. */
+interface BunSocketSettings {
+  /** Smallest message compressed, when permessage-deflate is on (ws's `threshold`). */
+  readonly threshold: number | null;
+  /** Bun's native publish, unless turned off (`nativePublish: false`). */
+  readonly publisher: BunTopicPublisher | null;
+}
+
+/**
+ * A Bun ServerWebSocket of Socket.IO: its `data` from the upgrade on (the engine's binding), and
+ * the engine's peer once open. One object per connection for both roles.
+ */
+class BunSocketBinding extends WebSocketBinding implements WebSocketPeer {
+  private ws: BunServerWebSocket | null = null;
+
+  constructor(
+    engine: EngineServer,
+    decision: AcceptedUpgrade,
+    private readonly settings: BunSocketSettings,
+  ) {
+    super(engine, decision);
   }
 
-  private write(frames: readonly OutFrame[]): void {
+  /** Bun opened the socket: it becomes this binding's peer. */
+  attach(ws: BunServerWebSocket): void {
+    this.ws = ws;
+    this.open(this);
+  }
+
+  get publisher(): BunTopicPublisher | null {
+    return this.settings.publisher;
+  }
+
+  subscribe(topic: string): void {
     const ws = this.ws;
-    const threshold = this.threshold;
+    if (ws !== null && ws.readyState === 1) ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    // Bun drops a closed socket's subscriptions by itself.
+    const ws = this.ws;
+    if (ws !== null && ws.readyState === 1) ws.unsubscribe(topic);
+  }
+
+  sendFrames(frames: readonly OutFrame[]): void {
+    const ws = this.ws;
+    if (ws === null || ws.readyState !== 1) return;
+    if (frames.length > 1 && ws.cork !== undefined) ws.cork(() => this.write(ws, frames));
+    else this.write(ws, frames);
+  }
+
+  private write(ws: BunServerWebSocket, frames: readonly OutFrame[]): void {
+    const threshold = this.settings.threshold;
     for (const { frame } of frames) {
       const compress = threshold !== null && frame.length >= threshold;
       if (typeof frame === "string") ws.sendText(frame, compress);
@@ -114,21 +184,32 @@ class BunWebSocketPeer implements WebSocketPeer {
   }
 
   close(code?: number, reason?: string): void {
-    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
+    const ws = this.ws;
+    if (ws !== null && (ws.readyState === 0 || ws.readyState === 1)) ws.close(code, reason);
   }
 
   get bufferedAmount(): number {
-    return this.ws.getBufferedAmount?.() ?? 0;
+    return this.ws?.getBufferedAmount?.() ?? 0;
   }
 }
 
-function bunRuntime(engine: EngineServer): FetchRuntime {
+function hasKeys(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+function bunRuntime(engine: EngineServer, settings: BunSocketSettings): FetchRuntime {
   const idleSeconds = Math.ceil(engine.options.pingInterval / 1000) + 10;
+  const publisher = settings.publisher;
   return {
+    binding: (engine, decision) => new BunSocketBinding(engine, decision, settings),
     upgrade(request, binding, context) {
       const server = context[0] as BunServer;
-      const headers = toHeaders(binding.decision.headers);
-      return server.upgrade(request, { data: binding, headers }) ? undefined : null;
+      publisher?.servers.add(server);
+      const extra = binding.decision.headers;
+      // Most handshakes add no header (a cookie, when enabled): no Headers object for them.
+      const upgraded = hasKeys(extra) ? server.upgrade(request, { data: binding, headers: toHeaders(extra) }) : server.upgrade(request, { data: binding });
+      return upgraded ? undefined : null;
     },
     onEngineRequest(request, context) {
       const server = context[0] as BunServer | undefined;
@@ -144,9 +225,13 @@ function bunRuntime(engine: EngineServer): FetchRuntime {
  */
 export function bunHandler(source: EngineServer | { readonly engine: EngineServer }, options: BunHandlerOptions = {}): BunHandler {
   const engine = engineOf(source);
-  const { websocket: app, ...fetchOptions } = options;
-  const handle = new FetchEngineAdapter(engine, bunRuntime(engine)).handler(fetchOptions);
+  const { websocket: app, nativePublish = true, ...fetchOptions } = options;
   const threshold = deflateThreshold(engine.options.perMessageDeflate);
+  const publisher = nativePublish ? new BunTopicPublisher(threshold) : null;
+  // The Socket.IO server takes the capability from here too, for sockets that connect on
+  // long-polling and upgrade later (see Server.deliverToRoom).
+  if (publisher !== null && isPublisherSink(source)) source.addTopicPublisher(publisher);
+  const handle = new FetchEngineAdapter(engine, bunRuntime(engine, { threshold, publisher })).handler(fetchOptions);
   return {
     fetch: (request, server) => handle(request, server),
     websocket: {
@@ -156,13 +241,22 @@ export function bunHandler(source: EngineServer | { readonly engine: EngineServe
       // Past Bun's limit (16 MiB by default) send() silently drops messages; the engine instead
       // watches getBufferedAmount() and disconnects with "buffer full" past maxBufferedBytes.
       backpressureLimit: 0,
-      open: (ws) => (ws.data instanceof WebSocketBinding ? ws.data.open(new BunWebSocketPeer(ws, threshold)) : app?.open?.(ws)),
+      open: (ws) => (ws.data instanceof BunSocketBinding ? ws.data.attach(ws) : app?.open?.(ws)),
       message: (ws, message) => (ws.data instanceof WebSocketBinding ? ws.data.message(message) : app?.message?.(ws, message)),
       close: (ws, code, reason) =>
-        ws.data instanceof WebSocketBinding ? ws.data.close(code === 1009 || reason === TOO_BIG_REASON) : app?.close?.(ws, code, reason),
+        ws.data instanceof WebSocketBinding ? ws.data.closed(code === 1009 || reason === TOO_BIG_REASON) : app?.close?.(ws, code, reason),
       drain: (ws) => (ws.data instanceof WebSocketBinding ? undefined : app?.drain?.(ws)),
     },
   };
+}
+
+/** The sockjet Server, which takes a native publisher (an EngineServer alone has no use for one). */
+interface PublisherSink {
+  addTopicPublisher(publisher: TopicPublisher): void;
+}
+
+function isPublisherSink(source: object): source is PublisherSink {
+  return typeof (source as Partial<PublisherSink>).addTopicPublisher === "function";
 }
 
 /**
@@ -174,7 +268,12 @@ export function serveBun(source: EngineServer | { readonly engine: EngineServer 
   if (bun === undefined) {
     throw new Error("serveBun() needs the Bun runtime; on Node use sio.attach(server) or an integration, on Deno serveDeno()");
   }
-  const { app, staticFiles, websocket, ...rest } = options;
-  const handler = bunHandler(source, { app: app as FetchApp | undefined, staticFiles, websocket: websocket as BunAppWebSocketHandler | undefined });
+  const { app, staticFiles, websocket, nativePublish, ...rest } = options;
+  const handler = bunHandler(source, {
+    app: app as FetchApp | undefined,
+    staticFiles,
+    websocket: websocket as BunAppWebSocketHandler | undefined,
+    nativePublish: nativePublish as boolean | undefined,
+  });
   return bun.serve({ ...rest, fetch: handler.fetch, websocket: handler.websocket });
 }

@@ -10,7 +10,7 @@
 
 import type { EngineServer } from "../engine/server.js";
 import type { OutFrame, WebSocketPeer } from "../engine/http.js";
-import { engineOf, FetchEngineAdapter, type FetchApp, type FetchHandlerOptions, type FetchRuntime, type WebSocketBinding } from "./fetch.js";
+import { engineOf, FetchEngineAdapter, WebSocketBinding, type FetchApp, type FetchHandlerOptions, type FetchRuntime } from "./fetch.js";
 
 /** The members of Deno's `ServeHandlerInfo` that sockjet uses. */
 export interface DenoServeHandlerInfo {
@@ -37,36 +37,41 @@ export interface DenoServeOptions extends FetchHandlerOptions {
 }
 
 const kBinding = Symbol("sockjet.binding");
-type BoundWebSocket = WebSocket & { [kBinding]: WebSocketBinding };
+type BoundWebSocket = WebSocket & { [kBinding]: StandardWebSocketBinding };
 
-/** A standard WebSocket (Deno's server side) seen as the engine's peer. */
-class StandardWebSocketPeer implements WebSocketPeer {
-  constructor(private readonly ws: WebSocket) {}
+/**
+ * A standard WebSocket (Deno's server side): the engine's binding from the upgrade on, and its
+ * peer once open. One object per connection for both roles.
+ */
+class StandardWebSocketBinding extends WebSocketBinding implements WebSocketPeer {
+  ws: WebSocket | null = null;
 
   sendFrames(frames: readonly OutFrame[]): void {
     const ws = this.ws;
-    if (ws.readyState !== 1) return;
+    if (ws === null || ws.readyState !== 1) return;
     for (const { frame } of frames) ws.send(frame as string | ArrayBufferView<ArrayBuffer>);
   }
 
   close(code?: number, reason?: string): void {
-    if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
+    const ws = this.ws;
+    if (ws !== null && (ws.readyState === 0 || ws.readyState === 1)) ws.close(code, reason);
   }
 
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws?.bufferedAmount ?? 0;
   }
 }
 
 // One listener of each kind for all sockets; the binding travels on the socket object.
 function onOpen(this: BoundWebSocket): void {
-  this[kBinding].open(new StandardWebSocketPeer(this));
+  const binding = this[kBinding];
+  binding.open(binding);
 }
 function onMessage(this: BoundWebSocket, event: Event): void {
   this[kBinding].message((event as MessageEvent<string | ArrayBuffer>).data);
 }
 function onClose(this: BoundWebSocket): void {
-  this[kBinding].close();
+  this[kBinding].closed();
 }
 
 function denoGlobal(): DenoGlobal {
@@ -79,6 +84,7 @@ function denoGlobal(): DenoGlobal {
 
 function denoRuntime(deno: DenoGlobal): FetchRuntime {
   return {
+    binding: (engine, decision) => new StandardWebSocketBinding(engine, decision),
     upgrade(request, binding) {
       let upgraded: { socket: WebSocket; response: Response };
       try {
@@ -89,7 +95,9 @@ function denoRuntime(deno: DenoGlobal): FetchRuntime {
       const { socket, response } = upgraded;
       // Frames arrive as ArrayBuffer (the engine wants bytes, not Blobs).
       socket.binaryType = "arraybuffer";
-      (socket as BoundWebSocket)[kBinding] = binding;
+      const bound = binding as StandardWebSocketBinding;
+      bound.ws = socket;
+      (socket as BoundWebSocket)[kBinding] = bound;
       socket.addEventListener("open", onOpen);
       socket.addEventListener("message", onMessage);
       socket.addEventListener("close", onClose);

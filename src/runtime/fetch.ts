@@ -5,7 +5,7 @@
 // files load `node:fs` on first use, compression uses CompressionStream.
 
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
-import type { BodyResult, EngineRequest, HttpExchange, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
+import { DetachedRequest, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import type { StaticFiles } from "./static.js";
 
@@ -38,9 +38,29 @@ export interface FetchRuntime {
   upgrade(request: Request, binding: WebSocketBinding, context: readonly unknown[]): Response | undefined | null;
   /** Called for every request on the engine's path before it is handled (Bun lifts its idle timeout for long-polls). */
   onEngineRequest?(request: Request, context: readonly unknown[]): void;
+  /** Makes the binding of an accepted upgrade (Bun's is also the peer: one object per connection); default `new WebSocketBinding`. */
+  binding?(engine: EngineServer, decision: AcceptedUpgrade): WebSocketBinding;
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * Header values, URLs and addresses that many connections share ("websocket", "Upgrade", the Host,
+ * the client's address...) are kept once: a session keeps its handshake's headers for as long as
+ * it lives, and an idle connection should not hold its own copy of the same strings. Bounded, so
+ * that unique values (WebSocket keys, cookies) only pass through.
+ */
+const shared = new Map<string, string>();
+const SHARED_MAX = 512;
+const SHARED_MAX_LENGTH = 128;
+
+function intern(value: string): string {
+  if (value.length > SHARED_MAX_LENGTH) return value;
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size < SHARED_MAX) shared.set(value, value);
+  return value;
+}
 
 /** A fetch Request as the engine sees it. */
 class FetchRequest implements EngineRequest {
@@ -65,15 +85,14 @@ class FetchRequest implements EngineRequest {
   }
   /** Plain data only, so that a long-lived session does not keep the Request (see EngineRequest.detach). */
   detach(): EngineRequest {
-    const headers = this.headers();
-    const { method, url, remoteAddress, secure } = this;
-    return { method, url, remoteAddress, secure, raw: undefined, header: (name) => headers[name], headers: () => headers, detach() { return this; } };
+    return new DetachedRequest(this.method, this.url, this.headers(), this.remoteAddress, this.secure);
   }
   headers(): Record<string, string> {
     if (this._headers === null) {
       const out: Record<string, string> = {};
       // Headers iterate with lower-case names, repeated ones already joined with ", ".
-      this.raw.headers.forEach((value, key) => (out[key] = value));
+      // A WebSocket key is unique by design: not worth a place among the shared strings.
+      this.raw.headers.forEach((value, key) => (out[key] = key === "sec-websocket-key" ? value : intern(value)));
       this._headers = out;
     }
     return this._headers;
@@ -277,40 +296,62 @@ export class FetchEngineAdapter {
     };
   }
 
-  private async handleEngine(request: Request, url: string, context: readonly unknown[]): Promise<Response | undefined> {
+  private handleEngine(request: Request, url: string, context: readonly unknown[]): Promise<Response | undefined> {
     const runtime = this.runtime;
-    runtime?.onEngineRequest?.(request, context);
     const handshake = url.indexOf("?sid=") === -1 && url.indexOf("&sid=") === -1;
-    const engineRequest = new FetchRequest(request, url, remoteAddressOf(request, context), request.url.startsWith("https:"), handshake);
+    const engineRequest = new FetchRequest(request, handshake ? intern(url) : url, intern(remoteAddressOf(request, context)), request.url.startsWith("https:"), handshake);
     // Without a runtime upgrade, an upgrade request is an ordinary GET: the engine answers 400
     // (code 3), and polling clients simply stay on polling.
     if (runtime !== null && isWebSocketUpgrade(request)) {
-      const decision = await this.engine.prepareUpgrade(engineRequest);
-      if (!decision.ok) return new Response(decision.body, { status: decision.status, headers: toHeaders(decision.headers) });
-      const response = runtime.upgrade(request, new WebSocketBinding(this.engine, decision), context);
-      if (response === null) return new Response("WebSocket upgrade failed", { status: 400, headers: { "Content-Type": "text/plain" } });
-      return response;
+      // Decided in this turn unless an allowRequest/CORS hook is asynchronous.
+      const decision = this.engine.prepareUpgrade(engineRequest);
+      if (decision instanceof Promise) return decision.then((d) => this.upgrade(runtime, request, d, context));
+      return Promise.resolve(this.upgrade(runtime, request, decision, context));
     }
+    // Not for upgrades: the WebSocket has its own idle timeout once upgraded.
+    runtime?.onEngineRequest?.(request, context);
     const exchange = new FetchExchange(engineRequest);
     void this.engine.handleRequest(exchange);
     return exchange.response;
+  }
+
+  private upgrade(runtime: FetchRuntime, request: Request, decision: UpgradeDecision, context: readonly unknown[]): Response | undefined {
+    if (!decision.ok) return new Response(decision.body, { status: decision.status, headers: toHeaders(decision.headers) });
+    const binding = runtime.binding?.(this.engine, decision) ?? new WebSocketBinding(this.engine, decision);
+    const response = runtime.upgrade(request, binding, context);
+    if (response === null) return new Response("WebSocket upgrade failed", { status: 400, headers: { "Content-Type": "text/plain" } });
+    return response;
   }
 }
 
 /**
  * The engine's side of one runtime-native WebSocket (Bun's ServerWebSocket, Deno's WebSocket): the
- * runtime calls `open` once the socket is open, `message` per frame and `close` once.
+ * runtime calls `open` once the socket is open, `message` per frame and `closed` once.
  */
 export class WebSocketBinding {
   private transport: WebSocketTransport | null = null;
+  private _decision: AcceptedUpgrade | null;
 
   constructor(
     private readonly engine: EngineServer,
-    readonly decision: AcceptedUpgrade,
-  ) {}
+    decision: AcceptedUpgrade,
+  ) {
+    this._decision = decision;
+  }
+
+  /** The engine's answer to the upgrade request, until the socket opens (its headers go on the 101). */
+  get decision(): AcceptedUpgrade {
+    if (this._decision === null) throw new Error("the WebSocket is already open");
+    return this._decision;
+  }
 
   open(peer: WebSocketPeer): void {
-    this.transport = this.engine.acceptWebSocket(this.decision, peer);
+    const decision = this._decision;
+    if (decision === null) return;
+    // Not kept: the decision holds the upgrade Request (and its headers), which an idle
+    // connection must not (the session keeps a detached copy of what it needs).
+    this._decision = null;
+    this.transport = this.engine.acceptWebSocket(decision, peer);
   }
 
   message(data: string | ArrayBuffer | ArrayBufferView): void {
@@ -321,8 +362,8 @@ export class WebSocketBinding {
     else transport.onFrame(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
 
-  /** `tooLarge`: the runtime refused a message above maxHttpBufferSize (a transport error, as on Node). */
-  close(tooLarge = false): void {
+  /** The socket closed. `tooLarge`: the runtime refused a message above maxHttpBufferSize (a transport error, as on Node). */
+  closed(tooLarge = false): void {
     const transport = this.transport;
     if (transport === null) return;
     if (tooLarge && transport.socket !== null && !transport.probe) transport.socket.onTransportClose(transport, "transport error");

@@ -2,10 +2,11 @@
 // NamespaceSocket per namespace that client joined. Allocations most connections never need
 // (ack maps, sessions, environ) are made on first use.
 
-import { Decoder, type JsonCodec } from "./protocol/packet.js";
+import type { Decoder } from "./protocol/packet.js";
 import { TimerEntry, type TimerTarget, type TimerQueue } from "../engine/timers.js";
 import type { EngineSocket } from "../engine/socket.js";
 import type { OutPacket } from "../engine/out-packet.js";
+import type { WebSocketPeer } from "../engine/http.js";
 import { parseQuery, pathOf } from "../engine/http.js";
 import type { AckCallback, Environ } from "./types.js";
 import { SockjetError, TimeoutError } from "./errors.js";
@@ -50,6 +51,11 @@ export class NamespaceSocket {
   acks: Map<number, AckEntry> | null = null;
   private nextAckId = 0;
   session: object | null = null;
+  /**
+   * The WebSocket on which this socket is subscribed to the topics of its namespace and rooms, where
+   * the runtime publishes natively (Bun); null elsewhere, on long-polling, and once closed.
+   */
+  topicPeer: WebSocketPeer | null = null;
 
   constructor(
     readonly sid: string,
@@ -132,9 +138,13 @@ export class NamespaceSlots {
   }
 }
 
-export class Client implements TimerTarget {
-  readonly sockets = new NamespaceSlots();
-  readonly decoder: Decoder;
+/** One connection. It is its own NamespaceSlots (`sockets`), one object fewer per connection. */
+export class Client extends NamespaceSlots implements TimerTarget {
+  /**
+   * A decoder of its own only while a binary packet's attachments are pending; otherwise the
+   * server's shared one serves (see Server.decoderOf): idle connections hold no decoder.
+   */
+  decoder: Decoder | null = null;
   private connectTimer: TimerEntry | null;
   private _environ: Environ | null = null;
 
@@ -142,12 +152,15 @@ export class Client implements TimerTarget {
     readonly engine: EngineSocket,
     private readonly timers: TimerQueue,
     connectTimeout: number,
-    maxAttachments: number,
-    json: JsonCodec,
   ) {
-    this.decoder = new Decoder({ json, maxAttachments });
+    super();
     this.connectTimer = new TimerEntry(this, 0);
     timers.schedule(this.connectTimer, connectTimeout);
+  }
+
+  /** The namespaces this connection joined. */
+  get sockets(): NamespaceSlots {
+    return this;
   }
 
   /** A namespace connect succeeded: the connection is no longer at risk of the connect timeout. */

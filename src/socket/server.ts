@@ -6,11 +6,12 @@
 import { createServer, type IncomingMessage, type Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
 import { EngineServer, type EngineHandler } from "../engine/server.js";
-import type { EngineSocket, CloseReason } from "../engine/socket.js";
+import { EngineSocket, type CloseReason } from "../engine/socket.js";
+import type { TopicPublisher, WebSocketPeer } from "../engine/http.js";
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
-import { defaultJson, encodePacket, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
+import { Decoder, defaultJson, encodePacket, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
 import { Namespace } from "./namespace.js";
 import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
@@ -40,6 +41,18 @@ import { randomId } from "../util/random-id.js";
 
 const DEFAULT_REFUSAL = { message: "Connection rejected by server" };
 
+/**
+ * Topics of native publish (Bun): one per namespace and one per room of a namespace. The prefix
+ * keeps them apart from any topic the application's own WebSockets use on the same server; the
+ * namespace's length keeps every (namespace, room) pair apart, whatever characters either holds.
+ */
+function namespaceTopic(namespace: string): string {
+  return "\u0000sockjet:" + namespace.length + ":" + namespace;
+}
+function roomTopic(namespace: string, room: string): string {
+  return "\u0000sockjet:" + namespace.length + ":" + namespace + ":" + room;
+}
+
 function list(value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return [];
   return typeof value === "string" ? [value] : [...value];
@@ -67,11 +80,22 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly allowedNamespaces: "*" | ReadonlySet<string>;
   private readonly connectTimeout: number;
   private readonly maxAttachments: number;
+  /** The decoder every connection uses while it has no binary packet half-received (see onMessage). */
+  private decoder: Decoder;
   /** Handler containers by namespace name ("*" holds the any-namespace handlers). */
   private readonly namespaces = new Map<string, Namespace<Listen, Emit>>();
   /** Every local socket by sid (sids are unique across namespaces). */
   private readonly sockets = new Map<string, NamespaceSocket>();
   private node: NodeEngineAdapter | null = null;
+  /**
+   * The native publishers of the runtime servers serving this server (Bun: one per Bun server),
+   * learned from the WebSockets that have the capability. Empty on Node and Deno.
+   */
+  private readonly publishers = new Set<TopicPublisher>();
+  /** Room broadcasts that went through deliverNatively (every 16th checks the subscribers' buffers). */
+  private roomBroadcasts = 0;
+  /** Topic → how many local sockets are subscribed to it (a subset of the room's or namespace's members). */
+  private readonly subscribers = new Map<string, number>();
   private ownHttpServer: HttpServer | null = null;
   private readonly ready: Promise<void>;
 
@@ -83,6 +107,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.allowedNamespaces = options.namespaces === "*" ? "*" : new Set(options.namespaces ?? ["/"]);
     this.connectTimeout = options.connectTimeout ?? 45_000;
     this.maxAttachments = options.maxAttachments ?? 10;
+    this.decoder = new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
     this.manager = options.clientManager ?? new InMemoryManager();
     this.engine.setHandler(this.engineHandler);
     this.managerHost.logger = this.logger;
@@ -320,11 +345,20 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   private readonly engineHandler: EngineHandler = {
     onOpen: (engine: EngineSocket) => {
-      engine.data = new Client(engine, this.engine.timers, this.connectTimeout, this.maxAttachments, this.json);
+      engine.data = new Client(engine, this.engine.timers, this.connectTimeout);
     },
     onMessage: (engine: EngineSocket, data: string | Uint8Array) => {
       const client = engine.data as Client;
-      const result = client.decoder.add(data);
+      // Connections share one decoder; one with a binary packet's attachments pending takes it
+      // over (with its partial packet) until the packet is complete, and a new shared one is made.
+      const decoder = client.decoder ?? this.decoder;
+      const result = decoder.add(data);
+      if (decoder.pending) {
+        if (client.decoder === null) {
+          client.decoder = decoder;
+          this.decoder = new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
+        }
+      } else if (client.decoder !== null) client.decoder = null;
       if (!result.ok) {
         this.logger.debug("malformed packet; closing the connection", { sid: engine.id, code: result.code, message: result.message });
         engine.abort("parse error");
@@ -335,7 +369,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     onClose: (engine: EngineSocket, reason: CloseReason) => {
       const client = engine.data as Client;
       client.stopTimers();
-      client.decoder.reset();
+      client.decoder = null;
       for (const socket of client.sockets.values()) this.closeSocket(socket, engineReason(reason), false);
     },
   };
@@ -420,6 +454,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
         this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: socket.namespace, data: refusal });
       }
       socket.state = "closed";
+      this.unsubscribeTopics(socket);
       this.forget(socket);
       return;
     }
@@ -430,6 +465,49 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     socket.state = "connected";
     socket.client.connected();
     this.sendControl(socket.client, { type: PacketType.CONNECT, nsp: socket.namespace, data: { sid: socket.sid } });
+    this.subscribeTopics(socket);
+  }
+
+  // ---- native publish (runtimes with the capability: Bun) ---------------------------------------
+
+  /**
+   * Subscribes a connected socket's WebSocket to its namespace's topic and its rooms' topics, where
+   * the runtime publishes natively; a socket on long-polling is subscribed once it has upgraded (at
+   * the first room broadcast that finds it on a WebSocket, see deliverToRoom).
+   */
+  private subscribeTopics(socket: NamespaceSocket): void {
+    const peer = socket.client.engine.transport.peer;
+    const publisher = peer?.publisher;
+    if (publisher === undefined || publisher === null || peer!.subscribe === undefined) return;
+    this.publishers.add(publisher);
+    const { namespace, sid } = socket;
+    socket.topicPeer = peer!;
+    this.subscribe(peer!, namespaceTopic(namespace));
+    const rooms = this.manager.getRooms(namespace, sid);
+    for (let i = 1; i < rooms.length; i++) this.subscribe(peer!, roomTopic(namespace, rooms[i]!));
+  }
+
+  private subscribe(peer: WebSocketPeer, topic: string): void {
+    peer.subscribe!(topic);
+    this.subscribers.set(topic, (this.subscribers.get(topic) ?? 0) + 1);
+  }
+
+  private unsubscribe(peer: WebSocketPeer, topic: string): void {
+    peer.unsubscribe?.(topic);
+    const count = (this.subscribers.get(topic) ?? 0) - 1;
+    if (count > 0) this.subscribers.set(topic, count);
+    else this.subscribers.delete(topic);
+  }
+
+  /** The socket no longer receives anything of its namespace: off every topic at once. */
+  private unsubscribeTopics(socket: NamespaceSocket): void {
+    const peer = socket.topicPeer;
+    if (peer === null) return;
+    socket.topicPeer = null;
+    const { namespace, sid } = socket;
+    this.unsubscribe(peer, namespaceTopic(namespace));
+    const rooms = this.manager.getRooms(namespace, sid);
+    for (let i = 1; i < rooms.length; i++) this.unsubscribe(peer, roomTopic(namespace, rooms[i]!));
   }
 
   /** Runs the connect handler, building the environ only when there is one to receive it. */
@@ -488,6 +566,8 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     if (socket.state === "closed") return;
     const wasConnected = socket.state === "connected";
     socket.state = "closed";
+    // Closed sockets receive nothing (the disconnect handler below may still broadcast to its rooms).
+    this.unsubscribeTopics(socket);
     // Also while the connect handler is pending (python-socketio does the same): otherwise the
     // client, which will get neither CONNECT nor CONNECT_ERROR, would wait for connectTimeout.
     if (notifyClient) this.sendControl(socket.client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
@@ -537,6 +617,23 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
         socket.send(packets);
       }
     },
+    deliverToRoom: (namespace, room, members, size, event, args) => {
+      if (this.publishers.size === 0) {
+        this.managerHost.deliver(namespace, members, event, args);
+        return;
+      }
+      this.deliverNatively(namespace, room, members, size, event, args);
+    },
+    joinedRoom: (namespace, sid, room) => {
+      const socket = this.sockets.get(sid);
+      const peer = socket?.topicPeer;
+      if (peer != null && socket!.namespace === namespace) this.subscribe(peer, roomTopic(namespace, room));
+    },
+    leftRoom: (namespace, sid, room) => {
+      const socket = this.sockets.get(sid);
+      const peer = socket?.topicPeer;
+      if (peer != null && socket!.namespace === namespace) this.unsubscribe(peer, roomTopic(namespace, room));
+    },
     deliverWithAck: (namespace, sid, event, args, callback) => {
       const socket = this.localSocket(namespace, sid);
       if (socket === null) return false;
@@ -551,6 +648,77 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     },
     isLocal: (namespace, sid) => this.localSocket(namespace, sid) !== null,
   };
+
+  /**
+   * A broadcast to every member of a room (or of the namespace) where some WebSockets can take it
+   * through the runtime's native publish: one publish to the topic reaches every subscribed member;
+   * the others (long-polling, no capability, still connecting) get the general per-socket path.
+   *
+   * Delivery order per client stays as on every other runtime. A publish leaves at once, while the
+   * general path queues packets until the end of the event-loop turn (one write per socket per
+   * turn). So before publishing, each subscribed member that has packets queued (a direct emit
+   * earlier in this turn, an ack, a ping) writes them now (flushNow): the alternative, taking the
+   * general path for such a member, would need that member off the topic for this one message,
+   * which a topic publish cannot express. Flushing costs one early write for that socket, and only
+   * when it had something queued. What is emitted after the publish in the same turn is queued and
+   * written behind it (Bun writes a subscriber's pending publishes before any later send).
+   *
+   * A publish bypasses the engine's queue and so its per-client buffer limit (checked after each
+   * flush). Reading a WebSocket's buffered amount is a native call that would cost about as much as
+   * the publish itself, so the loop checks subscribed members on every 16th room broadcast only:
+   * a client that stops reading is disconnected ("buffer full") at most 16 broadcasts past the
+   * limit, or at its next ping (sent through the engine's queue), whichever comes first.
+   *
+   * The common case needs no loop at all: when every member is subscribed (the topic's subscriber
+   * count equals the member count) and no session of the process has anything queued for this turn
+   * (EngineSocket.queuedSessions), the broadcast is one encode and one publish.
+   */
+  private deliverNatively(namespace: string, room: string | null, members: Iterable<string>, size: number, event: string, args: unknown[]): void {
+    const topic = room === null ? namespaceTopic(namespace) : roomTopic(namespace, room);
+    const checkBuffers = (++this.roomBroadcasts & 15) === 0;
+    if (!checkBuffers && EngineSocket.queuedSessions === 0 && size > 0 && this.subscribers.get(topic) === size) {
+      const packets = this.encodeEvent(namespace, event, args);
+      for (const publisher of this.publishers) publisher.publish(topic, packets);
+      return;
+    }
+    let packets: OutPacket[] | null = null;
+    let subscribed = 0;
+    let overflowing: EngineSocket[] | null = null;
+    let upgraded: NamespaceSocket[] | null = null;
+    const limit = this.engine.options.maxBufferedBytes;
+    for (const sid of members) {
+      const socket = this.sockets.get(sid);
+      if (socket === undefined || socket.state === "closed" || socket.namespace !== namespace) continue;
+      packets ??= this.encodeEvent(namespace, event, args);
+      const engine = socket.client.engine;
+      const peer = socket.topicPeer;
+      if (peer !== null) {
+        engine.flushNow();
+        if (checkBuffers && peer.bufferedAmount > limit) (overflowing ??= []).push(engine);
+        else subscribed++;
+        continue;
+      }
+      socket.send(packets);
+      // Upgraded from long-polling since it connected: subscribed after this publish (which must
+      // not reach it a second time), so on the topics from the next broadcast on. This message is
+      // queued above, and the next publish writes it first.
+      if (socket.state === "connected" && engine.transport.peer?.publisher != null) (upgraded ??= []).push(socket);
+    }
+    if (overflowing !== null) for (const engine of overflowing) engine.abort("buffer full");
+    if (subscribed > 0) {
+      for (const publisher of this.publishers) publisher.publish(topic, packets!);
+    }
+    if (upgraded !== null) for (const socket of upgraded) this.subscribeTopics(socket);
+  }
+
+  /**
+   * @internal Called by a runtime adapter that can publish natively (sockjet/bun) when it starts
+   * serving this server, so that sockets which connect on long-polling and upgrade later find the
+   * capability too. Sockets are subscribed only through their own WebSocket's capability.
+   */
+  addTopicPublisher(publisher: TopicPublisher): void {
+    this.publishers.add(publisher);
+  }
 
   private encodeEvent(namespace: string, event: string, args: unknown[], id?: number): OutPacket[] {
     const packet: Packet = { type: PacketType.EVENT, nsp: namespace, data: [event, ...args] };

@@ -14,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, helloText } from "../integrations/fixtures/app.js";
+import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, SUBSCRIBERS_PATH, helloText } from "../integrations/fixtures/app.js";
 import { bytesOf, emitAck, float32Of, Inbox, within } from "../e2e/_util.js";
 import { sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
 
@@ -35,6 +35,13 @@ export interface Fixture {
   staticFiles?: boolean;
   /** Whether the fixture's app has a WebSocket route of its own at APP_WEBSOCKET_PATH. */
   appWebSocket?: boolean;
+  /**
+   * Bun only: whether broadcasts go through Bun's native topic publish (the default) or the general
+   * per-socket path. The same scenarios run both ways; the fixture answers SUBSCRIBERS_PATH.
+   */
+  nativePublish?: boolean;
+  /** Shown in the test names instead of `name` (e.g. "bun, general path"). */
+  label?: string;
 }
 
 /** The transport modes of the shared set: the two a deployment actually uses. */
@@ -47,7 +54,7 @@ type ConnectError = Error & { data?: unknown };
 type ClientOptions = Partial<ManagerOptions & SocketOptions>;
 
 export function runScenarios(fixture: Fixture): void {
-  describe(`${fixture.name}: shared scenarios`, () => {
+  describe(`${fixture.label ?? fixture.name}: shared scenarios`, () => {
     let server: RunningFixture;
     let observer: ClientSocket;
     const clients: ClientSocket[] = [];
@@ -154,6 +161,37 @@ export function runScenarios(fixture: Fixture): void {
           assert.equal(inboxes.outsider.count("shout"), 0);
         });
 
+        test("delivery order across direct emits and room/namespace broadcasts, within a turn and across turns", async () => {
+          const room = `order-${mode}`;
+          const [a, b] = await Promise.all([open(mode), open(mode)]);
+          // A member that stays on long-polling: the general path beside the native one.
+          const c = await open("polling");
+          const seen = new Map<ClientSocket, number[]>([[a, []], [b, []], [c, []]]);
+          const badBinary: number[] = [];
+          for (const [socket, list] of seen) {
+            socket.on("seq", (i: number, bytes?: unknown) => {
+              list.push(i);
+              if (i % 8 === 4 && bytesOf(bytes).join() !== `${Math.floor(i / 8) & 255},1,2`) badBinary.push(i);
+            });
+          }
+          await within(Promise.all([a, b, c].map((socket) => emitAck(socket, "join", room))), WAIT, "join");
+          await within(Promise.all([a, b].map((socket) => emitAck(socket, "join", `${room}-ws`))), WAIT, "join");
+          const rounds = 30;
+          const [total] = (await within(emitAck(a, "sequence", room, rounds, b.id), WAIT, "sequence ack")) as [number];
+          assert.equal(total, rounds * 8);
+          const all = Array.from({ length: total }, (_, i) => i);
+          // Per round of 8: 0 direct to a, 1 room, 2 direct, 3 namespace, 4 room with binary,
+          // 5 room skipping b, 6 direct, 7 the room of a and b only (all on WebSocket).
+          const forB = all.filter((i) => [1, 3, 4, 7].includes(i % 8));
+          const forC = all.filter((i) => [1, 3, 4, 5].includes(i % 8));
+          // The ack left after every "seq" to a, on the same connection.
+          assert.deepEqual(seen.get(a), all);
+          await within(until(() => seen.get(b)!.length >= forB.length && seen.get(c)!.length >= forC.length), WAIT, "broadcasts at b and c");
+          assert.deepEqual(seen.get(b), forB);
+          assert.deepEqual(seen.get(c), forC);
+          assert.deepEqual(badBinary, []);
+        });
+
         test("a server disconnect reaches the client", async () => {
           const socket = await open(mode);
           const sid = socket.id!;
@@ -211,6 +249,25 @@ export function runScenarios(fixture: Fixture): void {
           } finally {
             ws.close();
           }
+        });
+      }
+
+      if (fixture.name === "bun") {
+        const native = fixture.nativePublish !== false;
+        test(`native publish ${native ? "on" : "off"}: Bun's room topics follow joins, upgrades, leaves and disconnects`, async () => {
+          const room = "topics";
+          const topic = "\u0000sockjet:1:/:" + room;
+          const subscribers = async () => Number(await (await fetch(`${server.url}${SUBSCRIBERS_PATH}?topic=${encodeURIComponent(topic)}`)).text());
+          const [a, b] = await Promise.all([open("websocket"), open("polling+upgrade")]);
+          await within(Promise.all([emitAck(a, "join", room), emitAck(b, "join", room)]), WAIT, "join");
+          // b connected on long-polling: it joins the topic at the first room broadcast after its upgrade.
+          assert.equal(await subscribers(), native ? 1 : 0);
+          await within(emitAck(a, "sequence", room, 1, ""), WAIT, "sequence");
+          assert.equal(await subscribers(), native ? 2 : 0);
+          await within(emitAck(b, "leave", room), WAIT, "leave");
+          assert.equal(await subscribers(), native ? 1 : 0);
+          a.disconnect();
+          await within(until(async () => (await subscribers()) === 0), WAIT, "unsubscribed on disconnect");
         });
       }
 
@@ -325,6 +382,11 @@ export function runScenarios(fixture: Fixture): void {
 
 // ---- helpers -------------------------------------------------------------------------------------
 
+/** Polls `check` (sync or async) every 20 ms until it holds; bounded by the caller's `within`. */
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await check())) await sleep(20);
+}
+
 function connectError(socket: ClientSocket): Promise<ConnectError> {
   return new Promise((resolve, reject) => {
     socket.once("connect_error", (err: ConnectError) => resolve(err));
@@ -421,16 +483,19 @@ process.once("exit", () => {
  * npm packages (node_modules/.bin); they are started directly rather than through `npx`, so that
  * the process killed at the end is the runtime itself.
  */
-export function nativeFixture(runtime: "bun" | "deno", perMessageDeflate: Fixture["perMessageDeflate"]): Fixture {
+export function nativeFixture(runtime: "bun" | "deno", perMessageDeflate: Fixture["perMessageDeflate"], options: { nativePublish?: boolean } = {}): Fixture {
   const binary = `${REPO}node_modules/.bin/${runtime}`;
   // Deno: --unstable-sloppy-imports resolves src/'s `.js` specifiers to the `.ts` files.
   const args = runtime === "bun" ? [NATIVE_FIXTURE] : ["run", "-A", "--unstable-sloppy-imports", NATIVE_FIXTURE];
+  const nativePublish = runtime === "bun" ? (options.nativePublish ?? true) : undefined;
+  const env: Record<string, string> = nativePublish === false ? { SOCKJET_NATIVE_PUBLISH: "0" } : {};
   return {
     name: runtime,
+    ...(nativePublish === undefined ? {} : { nativePublish, label: `${runtime}, ${nativePublish ? "native publish" : "general path"}` }),
     perMessageDeflate,
     staticFiles: true,
     appWebSocket: true,
-    start: (options) => startChild(runtime, binary, args, { SOCKJET_PMD: options.perMessageDeflate ? "1" : "0" }),
+    start: (start) => startChild(runtime, binary, args, { ...env, SOCKJET_PMD: start.perMessageDeflate ? "1" : "0" }),
   };
 }
 

@@ -1,0 +1,34 @@
+// The official server on Bun: socket.io 4.8 bound to @socket.io/bun-engine (its engine on Bun's
+// native HTTP and WebSocket server), with its defaults except the shared heartbeat. The bun-engine
+// has no permessage-deflate and no HTTP compression.
+//
+//   bun bench/servers/bun/socketio.ts --port 0
+
+import { Server as Engine } from "@socket.io/bun-engine";
+import { Server } from "socket.io";
+import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+
+interface BunGlobal {
+  serve(options: Record<string, unknown>): { readonly port: number };
+}
+
+const io = new Server();
+const engine = new Engine({ path: "/socket.io/", pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+(io as unknown as { bind(engine: unknown): void }).bind(engine);
+
+io.on("connection", (socket) => {
+  socket.on("echo", (...values: unknown[]) => {
+    const ack = values.pop();
+    if (typeof ack === "function") ack(...values);
+  });
+  socket.on("bcast", (spec: unknown, ack: unknown) => {
+    const { n, size } = bcastSpec(spec);
+    const payload = payloadOf(size);
+    for (let i = 0; i < n; i++) io.emit("msg", i, payload);
+    if (typeof ack === "function") ack(n);
+  });
+});
+
+const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+const server = bun.serve({ port: portFromArgs(), hostname: HOST, ...(engine.handler() as object) });
+announce(server.port);
