@@ -38,7 +38,7 @@ export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
  * `{ "chat message": [text: string]; move: [x: number, y: number] }`.
  */
 export type EventsMap = { [event: string]: readonly unknown[] };
-/** The default: any event, any arguments. */
+/** The default: every event name, every argument list. */
 export type DefaultEvents = { [event: string]: unknown[] };
 
 /** How typed arguments are passed as the single `data` parameter of emit: none, one, or Args. */
