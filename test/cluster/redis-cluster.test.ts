@@ -84,6 +84,15 @@ describe("Redis Cluster", { skip: haveBinaries ? false : "redis-server/redis-cli
         assert.deepEqual([a.count("all"), b.count("all")], [1, 1]);
         assert.deepEqual([a.count("to-room"), b.count("to-room")], [0, 1]);
         assert.equal(await cluster.servers[0]!.sio.call("double", 21, { to: b.id, timeout: 5000 }), 42);
+        // One server's operations stay in order even though a cluster has several nodes: a room
+        // join published just before an emit to that room must be applied first, every time.
+        for (let k = 0; k < 30; k++) {
+          await cluster.servers[0]!.sio.enterRoom(b.id, `r${k}`);
+          await cluster.servers[0]!.sio.emit("in-order", k, { room: `r${k}` });
+        }
+        await cluster.flush();
+        assert.deepEqual(b.all("in-order").map((args) => args[0]), Array.from({ length: 30 }, (_, k) => k));
+        assert.deepEqual(cluster.servers.flatMap((s) => s.errors.map((e) => e.error.message)), []);
       } finally {
         await cluster.close();
       }

@@ -11,7 +11,14 @@
 // in-flight commands, a command timeout), so a publication during an outage is rejected at once
 // and the manager reports it lost. Both connections reconnect with exponential backoff; the
 // subscriber resubscribes itself, and `onReconnect` fires only when both are usable again.
+//
+// Ordering on Redis Cluster: ioredis sends a keyless command such as PUBLISH to a random node, and
+// each node forwards it to the others over its own cluster-bus link, so two publications from one
+// server could overtake each other (a room join arriving after the emit to that room). Plain
+// publications are therefore always sent to one node, the master owning the channel's slot, which
+// keeps one server's operations in order for every subscriber (SPUBLISH goes there by itself).
 
+import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import type { DriverEvents, PubSubDriver } from "../driver.js";
 import { PubSubManager, type PubSubManagerOptions } from "../pubsub/manager.js";
@@ -54,6 +61,8 @@ export class RedisDriver implements PubSubDriver {
   private closed = false;
   private events: DriverEvents | null = null;
   private settleStart: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** Cluster, plain pub/sub: the node every publication goes to (see the ordering note above). */
+  private pinned: { key: string; node: Redis } | null = null;
   /** Last error message per connection, so a retry loop reports a failure once, not every attempt. */
   private readonly lastError = new Map<Client, string>();
 
@@ -113,7 +122,19 @@ export class RedisDriver implements PubSubDriver {
     if (pub === null || this.closed) throw new Error("redis driver is not started");
     const message = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     if (this.options.sharded) await pub.spublish(channel, message);
+    else if (pub instanceof Cluster) await (this.slotOwner(pub, channel) ?? pub).publish(channel, message);
     else await pub.publish(channel, message);
+  }
+
+  /** The master that owns `channel`'s slot, or null before the slot map is known. */
+  private slotOwner(pub: Cluster, channel: string): Redis | null {
+    const key = pub.slots[calculateSlot(channel)]?.[0];
+    if (key === undefined) return null;
+    const pinned = this.pinned;
+    if (pinned !== null && pinned.key === key && pinned.node.status !== "end") return pinned.node;
+    const node = pub.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === key) ?? null;
+    this.pinned = node === null ? null : { key, node };
+    return node;
   }
 
   async close(): Promise<void> {
