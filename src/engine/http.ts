@@ -110,13 +110,21 @@ export function parseQuery(url: string): Map<string, string> {
     const eq = part.indexOf("=");
     const key = eq === -1 ? part : part.slice(0, eq);
     const value = eq === -1 ? "" : part.slice(eq + 1);
-    try {
-      out.set(decodeURIComponent(key.replace(/\+/g, " ")), decodeURIComponent(value.replace(/\+/g, " ")));
-    } catch {
-      out.set(key, value); // malformed %-escapes: keep the raw text rather than fail the request
-    }
+    out.set(decodeQueryPart(key), decodeQueryPart(value));
   }
   return out;
+}
+
+/** `+` is a space and %-escapes are decoded; malformed escapes keep the raw text rather than fail the request. */
+function decodeQueryPart(text: string): string {
+  // Engine.IO's own parameters (EIO, transport, sid, t) never need decoding: skip the work.
+  if (!text.includes("%") && !text.includes("+")) return text;
+  const spaced = text.replaceAll("+", " ");
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
 }
 
 export function pathOf(url: string): string {
