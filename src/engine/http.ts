@@ -22,25 +22,69 @@ export interface EngineRequest {
   detach?(): EngineRequest;
 }
 
-/** A request reduced to plain data (see EngineRequest.detach). */
+/**
+ * A request reduced to plain data (see EngineRequest.detach). Every session keeps one for as long
+ * as it lives (the environ of later namespace connects, `getEnviron`), so its headers are kept
+ * packed in one string, `name:value\n` per header, rather than as an object of separate strings:
+ * on an idle connection that is a third of what the object form costs. `headers()` unpacks a new
+ * record on each call; the environ that uses it is built once per connect.
+ */
 export class DetachedRequest implements EngineRequest {
   readonly raw = undefined;
+  private readonly packed: string;
   constructor(
     readonly method: string,
     readonly url: string,
-    private readonly headerMap: Record<string, string>,
+    headers: PackedHeaders | Record<string, string>,
     readonly remoteAddress: string,
     readonly secure: boolean,
-  ) {}
+  ) {
+    this.packed = headers instanceof PackedHeaders ? headers.done() : packRecord(headers);
+  }
   header(name: string): string | undefined {
-    return this.headerMap[name];
+    const packed = this.packed;
+    const key = name + ":";
+    let at = packed.startsWith(key) ? 0 : packed.indexOf("\n" + key);
+    if (at === -1) return undefined;
+    if (at > 0) at++;
+    const end = packed.indexOf("\n", at);
+    return packed.slice(at + key.length, end);
   }
   headers(): Record<string, string> {
-    return this.headerMap;
+    const out: Record<string, string> = {};
+    const packed = this.packed;
+    for (let at = 0; at < packed.length; ) {
+      const end = packed.indexOf("\n", at);
+      const colon = packed.indexOf(":", at);
+      out[packed.slice(at, colon)] = packed.slice(colon + 1, end);
+      at = end + 1;
+    }
+    return out;
   }
   detach(): EngineRequest {
     return this;
   }
+}
+
+/** Builds a DetachedRequest's header string: add() lower-case names with their joined values. */
+export class PackedHeaders {
+  private readonly parts: string[] = [];
+  add(name: string, value: string): void {
+    // Neither a name nor (per RFC 9110, enforced by every runtime's parser) a value holds a line
+    // break or a name a colon; a value is still cleaned so that a hand-made request cannot break
+    // the format.
+    this.parts.push(name, ":", value.includes("\n") ? value.replaceAll("\n", " ") : value, "\n");
+  }
+  /** One flat string (join, unlike repeated `+`, does not leave a rope of the pieces). */
+  done(): string {
+    return this.parts.join("");
+  }
+}
+
+function packRecord(record: Record<string, string>): string {
+  const packer = new PackedHeaders();
+  for (const name in record) packer.add(name.toLowerCase(), record[name]!);
+  return packer.done();
 }
 
 export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };

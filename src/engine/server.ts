@@ -77,6 +77,8 @@ export class EngineServer implements SessionHost {
   private readonly listeners: { [K in keyof EngineEvents]: EngineEvents[K][] } = { connection: [], message: [], close: [] };
   private readonly dirty: EngineSocket[] = [];
   private flushScheduled = false;
+  /** > 0 while a runtime delivers one incoming message (see deliverInline). */
+  private inlineDepth = 0;
   private readonly schedule: (callback: () => void) => void;
   private readonly runFlush = () => this.flushDirty();
   private closing = false;
@@ -292,7 +294,8 @@ export class EngineServer implements SessionHost {
 
   scheduleFlush(socket: EngineSocket): void {
     this.dirty.push(socket);
-    if (!this.flushScheduled) {
+    // Inside deliverInline the write happens when the delivery returns: nothing to schedule.
+    if (!this.flushScheduled && this.inlineDepth === 0) {
       this.flushScheduled = true;
       this.schedule(this.runFlush);
     }
@@ -357,6 +360,23 @@ export class EngineServer implements SessionHost {
       }
     }
     exchange.respond(200, headers, payload);
+  }
+
+  /**
+   * For runtimes that hand each incoming WebSocket message to its own callback (Bun, Deno): call
+   * `beginInline()` before passing the message on and `endInline()` after it; what the message
+   * caused synchronously (an ack, a reply, a broadcast) is written before the callback returns
+   * rather than at the end of the event-loop turn. Bun corks writes made inside its message
+   * callback, and the scheduled flush (a setImmediate per message on these runtimes, where
+   * messages rarely share a turn) is not needed at all. Work that completes later (an async
+   * handler) is flushed the usual way.
+   */
+  beginInline(): void {
+    this.inlineDepth++;
+  }
+
+  endInline(): void {
+    if (--this.inlineDepth === 0 && this.dirty.length > 0) this.flushDirty();
   }
 
   // ---- internals ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // files load `node:fs` on first use, compression uses CompressionStream.
 
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
-import { DetachedRequest, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
+import { DetachedRequest, PackedHeaders, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import type { StaticFiles } from "./static.js";
 
@@ -45,10 +45,9 @@ export interface FetchRuntime {
 const EMPTY_BODY = new Uint8Array(0);
 
 /**
- * Header values, URLs and addresses that many connections share ("websocket", "Upgrade", the Host,
- * the client's address...) are kept once: a session keeps its handshake's headers for as long as
- * it lives, and an idle connection should not hold its own copy of the same strings. Bounded, so
- * that unique values (WebSocket keys, cookies) only pass through.
+ * A handshake's URL and the client's address are kept for the session's life and most sessions
+ * share them ("/socket.io/?EIO=4&transport=websocket", a proxy's address): kept once. Bounded, so
+ * that unique values only pass through.
  */
 const shared = new Map<string, string>();
 const SHARED_MAX = 512;
@@ -65,7 +64,8 @@ function intern(value: string): string {
 /** A fetch Request as the engine sees it. */
 class FetchRequest implements EngineRequest {
   readonly method: string;
-  private _headers: Record<string, string> | null = null;
+  /** A handshake's plain-data copy, made at once (see the constructor). */
+  private copy: DetachedRequest | null = null;
   constructor(
     readonly raw: Request,
     /** Path and query, as the engine expects (`/socket.io/?EIO=4...`). */
@@ -77,25 +77,22 @@ class FetchRequest implements EngineRequest {
     this.method = raw.method;
     // A handshake's headers become the session's environ, read by the connect handler after the
     // response has gone, and Deno refuses to read a Request's headers then ("Request closed").
-    if (handshake) this.headers();
+    if (handshake) this.copy = this.detach();
   }
   header(name: string): string | undefined {
-    if (this._headers !== null) return this._headers[name];
+    if (this.copy !== null) return this.copy.header(name);
     return this.raw.headers.get(name) ?? undefined;
   }
   /** Plain data only, so that a long-lived session does not keep the Request (see EngineRequest.detach). */
-  detach(): EngineRequest {
-    return new DetachedRequest(this.method, this.url, this.headers(), this.remoteAddress, this.secure);
+  detach(): DetachedRequest {
+    if (this.copy !== null) return this.copy;
+    const packer = new PackedHeaders();
+    // Headers iterate with lower-case names, repeated ones already joined with ", ".
+    this.raw.headers.forEach((value, name) => packer.add(name, value));
+    return new DetachedRequest(this.method, this.url, packer, this.remoteAddress, this.secure);
   }
   headers(): Record<string, string> {
-    if (this._headers === null) {
-      const out: Record<string, string> = {};
-      // Headers iterate with lower-case names, repeated ones already joined with ", ".
-      // A WebSocket key is unique by design: not worth a place among the shared strings.
-      this.raw.headers.forEach((value, key) => (out[key] = key === "sec-websocket-key" ? value : intern(value)));
-      this._headers = out;
-    }
-    return this._headers;
+    return this.detach().headers();
   }
 }
 
@@ -357,9 +354,15 @@ export class WebSocketBinding {
   message(data: string | ArrayBuffer | ArrayBufferView): void {
     const transport = this.transport;
     if (transport === null) return;
-    if (typeof data === "string") transport.onFrame(data);
-    else if (data instanceof ArrayBuffer) transport.onFrame(new Uint8Array(data));
-    else transport.onFrame(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const engine = this.engine;
+    engine.beginInline();
+    try {
+      if (typeof data === "string") transport.onFrame(data);
+      else if (data instanceof ArrayBuffer) transport.onFrame(new Uint8Array(data));
+      else transport.onFrame(data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } finally {
+      engine.endInline();
+    }
   }
 
   /** The socket closed. `tooLarge`: the runtime refused a message above maxHttpBufferSize (a transport error, as on Node). */

@@ -10,7 +10,7 @@ import * as zlib from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
 import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
-import { DetachedRequest, pathOf } from "../engine/http.js";
+import { DetachedRequest, PackedHeaders, pathOf } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import { serveStatic, type StaticFiles } from "./static.js";
 import { buildFrame, buildTextFrame } from "./ws-frame.js";
@@ -47,7 +47,13 @@ class NodeRequest implements EngineRequest {
     return Array.isArray(value) ? value.join(", ") : value;
   }
   detach(): EngineRequest {
-    return new DetachedRequest(this.method, this.url, this.headers(), this.remoteAddress, this.secure);
+    const packer = new PackedHeaders();
+    const raw = this.raw.headers;
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) packer.add(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    return new DetachedRequest(this.method, this.url, packer, this.remoteAddress, this.secure);
   }
   headers(): Record<string, string> {
     if (this._headers === null) {

@@ -17,7 +17,7 @@ import {
 } from "../../src/engine/protocol/packet.js";
 import { ENGINE_ERROR_MESSAGES, EngineErrorCode, engineErrorBody, engineErrorStatus } from "../../src/engine/protocol/errors.js";
 import { fromBase64, toBase64 } from "../../src/util/base64.js";
-import { parseQuery, pathOf } from "../../src/engine/http.js";
+import { DetachedRequest, PackedHeaders, parseQuery, pathOf } from "../../src/engine/http.js";
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 /** Buffer and Uint8Array differ for deepStrictEqual; compare plain byte arrays. */
@@ -501,6 +501,45 @@ describe("base64", () => {
       const b = fallback.fromBase64(text);
       assert.deepEqual(a === null ? null : Array.from(a), b === null ? null : Array.from(b), JSON.stringify(text));
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// DetachedRequest: headers packed in one string
+
+describe("DetachedRequest", () => {
+  const packed = (pairs: Array<[string, string]>) => {
+    const packer = new PackedHeaders();
+    for (const [name, value] of pairs) packer.add(name, value);
+    return new DetachedRequest("GET", "/socket.io/?EIO=4", packer, "10.0.0.1", false);
+  };
+
+  test("header() finds the first, a middle and the last header, and nothing else", () => {
+    const req = packed([["host", "example.com:80"], ["x-a", "1"], ["a", "2"], ["cookie", "k=v; w=x"], ["empty", ""]]);
+    assert.equal(req.header("host"), "example.com:80");
+    assert.equal(req.header("a"), "2"); // not x-a's value: a name matches only from a line's start
+    assert.equal(req.header("x-a"), "1");
+    assert.equal(req.header("cookie"), "k=v; w=x");
+    assert.equal(req.header("empty"), "");
+    assert.equal(req.header("x"), undefined);
+    assert.equal(req.header("hos"), undefined);
+    assert.equal(req.header("example.com"), undefined);
+  });
+
+  test("headers() unpacks every header in order, values with colons intact", () => {
+    const req = packed([["host", "h:1"], ["upgrade", "websocket"], ["empty", ""]]);
+    assert.deepEqual(Object.entries(req.headers()), [["host", "h:1"], ["upgrade", "websocket"], ["empty", ""]]);
+    assert.notEqual(req.headers(), req.headers()); // a fresh record each time: callers may change theirs
+  });
+
+  test("no headers; a record is packed with lower-case names; a line break cannot forge a header", () => {
+    assert.deepEqual(packed([]).headers(), {});
+    assert.equal(packed([]).header("host"), undefined);
+    const fromRecord = new DetachedRequest("GET", "/", { Host: "h", "X-Y": "z" }, "", true);
+    assert.deepEqual(fromRecord.headers(), { host: "h", "x-y": "z" });
+    const forged = packed([["a", "1\nevil:2"]]);
+    assert.deepEqual(forged.headers(), { a: "1 evil:2" });
+    assert.equal(forged.header("evil"), undefined);
   });
 });
 
