@@ -499,6 +499,18 @@ export function nativeFixture(runtime: "bun" | "deno", perMessageDeflate: Fixtur
   };
 }
 
+const NODE_ON_DENO_FIXTURE = fileURLToPath(new URL("../integrations/fixtures/serve-node-on-deno.ts", import.meta.url));
+
+/** The core's node:http adapter (`sio.attach`) run by Deno through its Node compatibility. */
+export function nodeOnDenoFixture(): Fixture {
+  const binary = `${REPO}node_modules/.bin/deno`;
+  return {
+    name: "deno, node:http",
+    perMessageDeflate: true,
+    start: (start) => startChild("deno (node:http)", binary, ["run", "-A", "--unstable-sloppy-imports", NODE_ON_DENO_FIXTURE], { SOCKJET_PMD: start.perMessageDeflate ? "1" : "0" }),
+  };
+}
+
 async function startChild(name: string, command: string, args: string[], env: Record<string, string>): Promise<RunningFixture> {
   const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
