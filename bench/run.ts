@@ -4,20 +4,22 @@
 // writes bench/results/<date>.json, bench/results/latest.md and bench/results/latest.svg
 // (quick mode: bench/results/quick/). Every server runs on each runtime of --runtimes (Node, Bun,
 // Deno by default) and is compared with the servers of the same runtime only; the load generator
-// is always on Node.
+// is always on Node. On Deno, sockjet also runs on node:http (`sockjet-node`), the way socket.io
+// runs there; that kind does not apply to Node and Bun.
 //
 //   tsx bench/run.ts [--quick] [--runs N] [--runtimes node,bun,deno] [--scenarios a,b]
-//                    [--servers sockjet,socketio,control-ws] [--echo-seconds N] [--profile sockjet]
+//                    [--servers sockjet,socketio,control-ws,sockjet-node] [--echo-seconds N] [--profile sockjet]
 //                    [--no-pin] [--out DIR]
-//   tsx bench/run.ts --report bench/results/<date>.json     (rebuild latest.md/.svg from saved results)
+//   tsx bench/run.ts --report bench/results/<date>.json [--out DIR]
+//                    (rebuild latest.md/.svg from saved results, next to the file or into DIR)
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
 import type { ScenarioName, ScenarioParams } from "./load/scenarios.js";
-import { BENCH_DIR, ROOT_DIR, SERVERS, SERVER_LABELS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
+import { BENCH_DIR, ROOT_DIR, SERVERS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
 import { markdown, summarizeAll, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
-import { KIND_LABELS, RUNTIMES, runtimeVersion, type RuntimeName } from "./lib/runtimes.js";
+import { RUNTIMES, kindLabel, runsOn, runtimeVersion, type RuntimeName } from "./lib/runtimes.js";
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +27,8 @@ function option(name: string): string | undefined {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
-// --report FILE.json: rebuild latest.md and latest.svg (next to FILE) from a results file, without running anything.
+// --report FILE.json: rebuild latest.md and latest.svg (next to FILE, or into --out DIR) from a
+// results file, without running anything.
 const reportFrom = option("report");
 if (reportFrom !== undefined) {
   const saved = JSON.parse(readFileSync(reportFrom, "utf8")) as {
@@ -37,7 +40,8 @@ if (reportFrom !== undefined) {
     records: RunRecord[];
     seconds?: number;
   };
-  const dir = dirname(reportFrom);
+  const dir = option("out") ?? dirname(reportFrom);
+  mkdirSync(dir, { recursive: true });
   const params = Object.fromEntries(Object.entries(saved.params).filter(([k]) => saved.records.some((r) => r.scenario === k)));
   const input = { ...saved, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(saved.records), jsonFile: relative(ROOT_DIR, reportFrom) };
   writeFileSync(join(dir, "latest.md"), markdown(input));
@@ -82,10 +86,25 @@ const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "echo
 const scenarios = (option("scenarios")?.split(",") ?? DEFAULT_SCENARIOS) as ScenarioName[];
 const servers = (option("servers")?.split(",") ?? [...SERVERS]) as ServerName[];
 for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
+// The default list holds sockjet-node, which only Deno runs; one asked for by name must run somewhere.
+if (option("servers") !== undefined) {
+  for (const s of servers) if (!runtimes.some((rt) => runsOn(s, rt))) throw new Error(`server ${s} runs on none of ${runtimes.join(", ")}`);
+}
 
 /** The control speaks WebSocket only. */
 function applies(scenario: ScenarioName, server: ServerName): boolean {
   return !(server === "control-ws" && scenario === "memory-polling");
+}
+
+/**
+ * The servers of a scenario on a runtime, in an order rotated from one run and scenario to the next.
+ * Only the runtime's own kinds take part (sockjet-node is Deno's only), so Node's and Bun's order is
+ * what it was before that kind existed.
+ */
+function orderOf(runtime: RuntimeName, scenario: ScenarioName, rotation: number): ServerName[] {
+  const own = servers.filter((s) => runsOn(s, runtime));
+  const shift = rotation % Math.max(1, own.length);
+  return [...own.slice(shift), ...own.slice(0, shift)].filter((s) => applies(scenario, s));
 }
 
 function version(pkg: string): string {
@@ -154,11 +173,9 @@ if (profileServer) log(`profiling ${profileServer} with --cpu-prof into ${relati
 for (let run = 1; run <= runs; run++) {
   for (let j = 0; j < scenarios.length; j++) {
     const scenario = scenarios[j]!;
-    const shift = (run + j) % servers.length;
-    const order = [...servers.slice(shift), ...servers.slice(0, shift)].filter((s) => applies(scenario, s));
-    for (const runtime of runtimes) for (const server of order) {
+    for (const runtime of runtimes) for (const server of orderOf(runtime, scenario, run + j)) {
       const t0 = Date.now();
-      log(`run ${run}/${runs} ${runtime.padEnd(4)} ${scenario.padEnd(14)} ${(runtime === "node" ? SERVER_LABELS[server] : KIND_LABELS[runtime][server]).padEnd(22)} `);
+      log(`run ${run}/${runs} ${runtime.padEnd(4)} ${scenario.padEnd(14)} ${kindLabel(runtime, server).padEnd(22)} `);
       // Each isolate writes its own profile (tsx's loader thread too), so each run gets a directory;
       // the main thread's profile (thread id 0 in the default name) is then renamed.
       const runProfileDir = join(profileDir, `${runtime === "node" ? "" : `${runtime}-`}${server}-${scenario}-run${run}`);

@@ -7,16 +7,14 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { cpus } from "node:os";
 import type { ScenarioName, ScenarioParams, ScenarioResult } from "../load/scenarios.js";
-import { runtimeCommand, serverScript, type RuntimeName } from "./runtimes.js";
+import { runtimeCommand, serverScript, type RuntimeName, type ServerKind } from "./runtimes.js";
 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT_DIR = dirname(BENCH_DIR);
 
-export const SERVERS = ["sockjet", "socketio", "control-ws"] as const;
+/** Every server kind; `sockjet-node` runs on Deno only (see `runsOn` in ./runtimes.ts). */
+export const SERVERS = ["sockjet", "socketio", "control-ws", "sockjet-node"] as const satisfies readonly ServerKind[];
 export type ServerName = (typeof SERVERS)[number];
-
-/** Display names. */
-export const SERVER_LABELS: Record<ServerName, string> = { sockjet: "sockjet", socketio: "socket.io", "control-ws": "control (ws)" };
 
 export interface Pinning {
   /** CPU list for the server and the load generator (`taskset -c`), or null when not pinning. */

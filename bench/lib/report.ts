@@ -1,9 +1,11 @@
 // Turns the per-run results into the medians, ratios, the Markdown table and the SVG chart.
-// No dependencies: the chart is written by hand.
+// No dependencies: the chart is written by hand. Where sockjet also ran on node:http (`sockjet-node`,
+// Deno only), that runtime's table, the Spread table and the chart show it beside sockjet on the
+// runtime's own server; results without it (older files, other runtimes) come out as before.
 
 import type { Figures, ScenarioName } from "../load/scenarios.js";
 import { SERVERS, type ServerName } from "./processes.js";
-import { CONTROL_NOTES, KIND_LABELS, RUNTIMES, RUNTIME_LABELS, type RuntimeName } from "./runtimes.js";
+import { CONTROL_NOTES, KIND_LABELS, RUNTIMES, RUNTIME_LABELS, SOCKJET_SERVERS, kindLabel, type RuntimeName } from "./runtimes.js";
 
 export interface RunRecord {
   run: number;
@@ -43,7 +45,7 @@ export interface Metric {
   lowerIsBetter: boolean;
   /** sockjet ÷ socket.io must be at most this on Node (issue 5; lower-is-better figures). */
   target?: number;
-  /** sockjet ÷ the same runtime's socket.io must be at most this on Bun and Deno (issue 7). */
+  /** sockjet ÷ the same runtime's socket.io must be at most this on Bun and Deno (issue 7; on Deno, for both sockjet kinds). */
   runtimeTargets?: Partial<Record<Exclude<RuntimeName, "node">, number>>;
   /** sockjet ÷ control must be at most this, where the issue also sets one. */
   controlTarget?: number;
@@ -81,9 +83,12 @@ export function median(values: readonly number[]): number {
 }
 
 export interface Summary {
+  /** The server kinds with at least one record on this runtime (failed ones included). */
+  measured: ServerName[];
   /** metric id → server → { median, samples } */
   values: Record<string, Partial<Record<ServerName, { median: number; samples: number[] }>>>;
-  ratios: Record<string, { vsSocketIo: number; vsControl: number; met: boolean | null; metControl: boolean | null }>;
+  /** sockjet's ratios, and sockjet-node's ÷ socket.io (NaN and null where it did not run). */
+  ratios: Record<string, { vsSocketIo: number; vsControl: number; met: boolean | null; metControl: boolean | null; nodeHttpVsSocketIo: number; metNodeHttp: boolean | null }>;
 }
 
 /** The runtime of a record (Node for results saved before the runtime dimension). */
@@ -100,6 +105,7 @@ export function runtimesIn(records: readonly RunRecord[]): RuntimeName[] {
 export function summarize(records: readonly RunRecord[], runtime: RuntimeName = "node"): Summary {
   const values: Summary["values"] = {};
   const ratios: Summary["ratios"] = {};
+  const measured = SERVERS.filter((server) => records.some((r) => r.server === server && runtimeOf(r) === runtime));
   for (const m of METRICS) {
     const row: Summary["values"][string] = {};
     for (const server of SERVERS) {
@@ -113,16 +119,20 @@ export function summarize(records: readonly RunRecord[], runtime: RuntimeName = 
     const s = row.sockjet?.median ?? NaN;
     const vsSocketIo = s / (row.socketio?.median ?? NaN);
     const vsControl = s / (row["control-ws"]?.median ?? NaN);
+    const nodeHttpVsSocketIo = (row["sockjet-node"]?.median ?? NaN) / (row.socketio?.median ?? NaN);
     const target = targetOf(m, runtime);
     const controlTarget = runtime === "node" ? m.controlTarget : undefined;
+    const meets = (value: number, limit: number | undefined) => (limit === undefined || !Number.isFinite(value) ? null : value <= limit);
     ratios[m.id] = {
       vsSocketIo,
       vsControl,
-      met: target === undefined || !Number.isFinite(vsSocketIo) ? null : vsSocketIo <= target,
-      metControl: controlTarget === undefined || !Number.isFinite(vsControl) ? null : vsControl <= controlTarget,
+      met: meets(vsSocketIo, target),
+      metControl: meets(vsControl, controlTarget),
+      nodeHttpVsSocketIo,
+      metNodeHttp: meets(nodeHttpVsSocketIo, target),
     };
   }
-  return { values, ratios };
+  return { measured, values, ratios };
 }
 
 function fmt(value: number | undefined, decimals: number): string {
@@ -157,11 +167,18 @@ function runtimeTitle(machine: Machine, runtime: RuntimeName): string {
   return `${RUNTIME_LABELS[runtime]} ${version}`;
 }
 
-/** The table of one runtime: medians per server, sockjet ÷ socket.io and ÷ control, and the targets. */
+/**
+ * The table of one runtime: medians per server, sockjet ÷ socket.io and ÷ control, and the targets.
+ * Where sockjet-node ran (Deno), its median and its ÷ socket.io get columns of their own and the
+ * target is judged for both sockjet kinds.
+ */
 function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): void {
   const labels = KIND_LABELS[runtime];
-  lines.push(`| figure | sockjet | ${labels.socketio} | ${labels["control-ws"]} | sockjet ÷ socket.io | sockjet ÷ control | ${TARGET_SOURCE[runtime]} target |`);
-  lines.push("|---|--:|--:|--:|--:|--:|:--|");
+  const nodeHttp = summary.measured.includes("sockjet-node");
+  const nodeLabel = kindLabel(runtime, "sockjet-node");
+  const extra = (text: string) => (nodeHttp ? ` ${text} |` : "");
+  lines.push(`| figure | sockjet |${extra(nodeLabel)} ${labels.socketio} | ${labels["control-ws"]} | sockjet ÷ socket.io |${extra(`${nodeLabel} ÷ socket.io`)} sockjet ÷ control | ${TARGET_SOURCE[runtime]} target |`);
+  lines.push(`|---|--:|${nodeHttp ? "--:|" : ""}--:|--:|--:|${nodeHttp ? "--:|" : ""}--:|:--|`);
   for (const m of METRICS) {
     const row = summary.values[m.id] ?? {};
     const r = summary.ratios[m.id]!;
@@ -169,9 +186,16 @@ function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): 
     const verdict = (met: boolean | null) => (met === null ? "" : met ? " ✅ met" : " ❌ missed");
     const targets: string[] = [];
     const target = targetOf(m, runtime);
-    if (target !== undefined) targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×${verdict(r.met)}`);
+    if (target !== undefined && !nodeHttp) targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×${verdict(r.met)}`);
+    if (target !== undefined && nodeHttp) {
+      const both = `${SOCKJET_SERVERS[runtime]}${verdict(r.met) || " —"}, node:http${verdict(r.metNodeHttp) || " —"}`;
+      targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×: ${both}`);
+    }
     if (runtime === "node" && m.controlTarget !== undefined) targets.push(`÷ control ≤ ${m.controlTarget.toFixed(2)}×${verdict(r.metControl)}`);
-    lines.push(`| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} | ${cell("socketio")} | ${cell("control-ws")} | ${ratio(r.vsSocketIo)} | ${ratio(r.vsControl)} | ${targets.join("; ")} |`);
+    lines.push(
+      `| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} |${extra(cell("sockjet-node"))} ${cell("socketio")} | ${cell("control-ws")} | ` +
+        `${ratio(r.vsSocketIo)} |${extra(ratio(r.nodeHttpVsSocketIo))} ${ratio(r.vsControl)} | ${targets.join("; ")} |`,
+    );
   }
 }
 
@@ -189,6 +213,11 @@ export function markdown(input: ReportInput): string {
     "",
   );
   lines.push("Each runtime's table compares servers on that runtime only: sockjet, the official socket.io server as it runs there, and the runtime's bare control.", "");
+  const nodeHttpRuntimes = runtimes.filter((rt) => input.summaries[rt]!.measured.includes("sockjet-node"));
+  if (nodeHttpRuntimes.length > 0) {
+    const where = nodeHttpRuntimes.map((rt) => `On ${RUNTIME_LABELS[rt]}, "sockjet" is sockjet on ${SOCKJET_SERVERS[rt]}`).join("; ");
+    lines.push(`${where}; "sockjet (node:http)" is the same server started the Node way (\`sio.listen\`, node:http and ws through the runtime's Node compatibility), as socket.io runs there.`, "");
+  }
   for (const runtime of runtimes) {
     lines.push(`## ${runtimeTitle(machine, runtime)}`, "");
     runtimeTable(lines, input.summaries[runtime]!, runtime);
@@ -198,13 +227,16 @@ export function markdown(input: ReportInput): string {
   lines.push("CPU time and RSS are read from `/proc/<server pid>` by the load generator, outside the server process.");
   lines.push("The controls speak WebSocket only, so they have no polling figure.", "");
   lines.push("## Spread (all runs)", "");
-  lines.push("| runtime | figure | sockjet | socket.io | control |");
-  lines.push("|---|---|--:|--:|--:|");
+  // sockjet (node:http) gets a column only when some runtime measured it ("—" on the others).
+  const spread: ServerName[] = nodeHttpRuntimes.length > 0 ? ["sockjet", "sockjet-node", "socketio", "control-ws"] : ["sockjet", "socketio", "control-ws"];
+  const heads: Record<ServerName, string> = { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io", "control-ws": "control" };
+  lines.push(`| runtime | figure | ${spread.map((s) => heads[s]).join(" | ")} |`);
+  lines.push(`|---|---|${spread.map(() => "--:|").join("")}`);
   for (const runtime of runtimes) {
     const summary = input.summaries[runtime]!;
     for (const m of METRICS) {
       const row = summary.values[m.id] ?? {};
-      const cells = SERVERS.map((s) => (row[s] === undefined ? "—" : row[s]!.samples.map((x) => fmt(x / m.scale, m.decimals)).join(", ")));
+      const cells = spread.map((s) => (row[s] === undefined ? "—" : row[s]!.samples.map((x) => fmt(x / m.scale, m.decimals)).join(", ")));
       lines.push(`| ${RUNTIME_LABELS[runtime]} | ${m.label} | ${cells.join(" | ")} |`);
     }
   }
@@ -214,7 +246,7 @@ export function markdown(input: ReportInput): string {
   const failed = input.records.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {
     lines.push("", "## Errors (these runs are left out of the medians)", "");
-    for (const r of failed) lines.push(`- run ${r.run}, ${RUNTIME_LABELS[runtimeOf(r)]}, ${r.scenario}, ${KIND_LABELS[runtimeOf(r)][r.server]}: ${r.errors.slice(0, 3).join("; ")}`);
+    for (const r of failed) lines.push(`- run ${r.run}, ${RUNTIME_LABELS[runtimeOf(r)]}, ${r.scenario}, ${kindLabel(runtimeOf(r), r.server)}: ${r.errors.slice(0, 3).join("; ")}`);
   }
   lines.push("", `Raw results: \`${input.jsonFile}\`. Chart: \`latest.svg\` (one panel per runtime).`, "");
   return lines.join("\n");
@@ -243,7 +275,10 @@ export function svgChart(input: ReportInput): string {
   return out.join("\n") + "\n";
 }
 
-/** Grouped bars: for each charted figure, sockjet ÷ socket.io and sockjet ÷ control, with 1.0 and the target marked. */
+/**
+ * Grouped bars: for each charted figure, sockjet ÷ socket.io and sockjet ÷ control, with 1.0 and the
+ * target marked; where sockjet-node ran (Deno), its ÷ socket.io bar sits between them, under the target too.
+ */
 function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary: Summary, width: number): void {
   const metrics = METRICS.filter((m) => m.chart);
   const height = PANEL_HEIGHT;
@@ -253,12 +288,13 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   const bottom = 110;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const all = metrics.flatMap((m) => [summary.ratios[m.id]!.vsSocketIo, summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
+  const nodeHttp = summary.measured.includes("sockjet-node");
+  const all = metrics.flatMap((m) => [summary.ratios[m.id]!.vsSocketIo, summary.ratios[m.id]!.nodeHttpVsSocketIo, summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
   const maxRatio = Math.max(1.5, Math.ceil(Math.max(0, ...all) * 2) / 2);
   const y = (v: number) => top + plotH - (Math.min(v, maxRatio) / maxRatio) * plotH;
   const group = plotW / metrics.length;
-  const barW = Math.min(34, group / 3);
-  const colors = { socketio: "#2f6fdf", control: "#e0892b" };
+  const barW = Math.min(34, group / (nodeHttp ? 4 : 3));
+  const colors = { socketio: "#2f6fdf", nodeHttp: "#2a9d6f", control: "#e0892b" };
   const labels = KIND_LABELS[runtime];
   out.push(`<text x="${left}" y="22" font-size="15" font-weight="600">${esc(`${RUNTIME_LABELS[runtime]}: sockjet ÷ other server on ${RUNTIME_LABELS[runtime]}, same run (lower is better)`)}</text>`);
   out.push(`<text x="${left}" y="40" fill="#555">${esc(`${input.date} · ${input.machine.cpuModel}, ${input.machine.cores} cores · ${runtimeTitle(input.machine, runtime)} · medians of ${input.runs} run(s)`)}</text>`);
@@ -269,11 +305,12 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   }
   metrics.forEach((m, i) => {
     const r = summary.ratios[m.id]!;
-    const x0 = left + i * group + group / 2 - barW;
-    const bars: Array<[number, string]> = [
-      [r.vsSocketIo, colors.socketio],
-      [r.vsControl, colors.control],
-    ];
+    const bars: Array<[number, string]> = [[r.vsSocketIo, colors.socketio]];
+    if (nodeHttp) bars.push([r.nodeHttpVsSocketIo, colors.nodeHttp]);
+    bars.push([r.vsControl, colors.control]);
+    const x0 = left + i * group + group / 2 - (bars.length * barW) / 2;
+    // The target is on ÷ socket.io: the line spans those bars (all but the last, ÷ control).
+    const targetW = (bars.length - 1) * barW;
     bars.forEach(([value, color], k) => {
       const x = x0 + k * barW;
       if (!Number.isFinite(value)) {
@@ -286,7 +323,7 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
     const target = targetOf(m, runtime);
     if (target !== undefined) {
       const ty = y(target).toFixed(1);
-      out.push(`<line x1="${(x0 - 6).toFixed(1)}" x2="${(x0 + barW + 4).toFixed(1)}" y1="${ty}" y2="${ty}" stroke="#c0262d" stroke-width="2"/>`);
+      out.push(`<line x1="${(x0 - 6).toFixed(1)}" x2="${(x0 + targetW + 4).toFixed(1)}" y1="${ty}" y2="${ty}" stroke="#c0262d" stroke-width="2"/>`);
     }
     const words = m.label.split(" ");
     const mid = Math.ceil(words.length / 2);
@@ -299,4 +336,9 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${colors.socketio}"/><text x="${left + 18}" y="${ly}">${esc(`sockjet ÷ ${peer}`)}</text>`);
   out.push(`<rect x="${left + 250}" y="${ly - 10}" width="12" height="12" fill="${colors.control}"/><text x="${left + 268}" y="${ly}">${esc(`sockjet ÷ control (${CONTROL_NOTES[runtime]})`)}</text>`);
   out.push(`<line x1="${left + 600}" x2="${left + 624}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c0262d" stroke-width="2"/><text x="${left + 630}" y="${ly}">target vs socket.io</text>`);
+  if (nodeHttp) {
+    // A second legend line: the first one is full.
+    const nodeLabel = kindLabel(runtime, "sockjet-node");
+    out.push(`<rect x="${left}" y="${ly + 8}" width="12" height="12" fill="${colors.nodeHttp}"/><text x="${left + 18}" y="${ly + 18}">${esc(`${nodeLabel} ÷ ${peer} · the other bars are sockjet on ${SOCKJET_SERVERS[runtime]}`)}</text>`);
+  }
 }

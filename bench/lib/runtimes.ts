@@ -4,7 +4,10 @@
 //
 //   node: bench/servers/{sockjet,socketio,control-ws}.ts   (node --import tsx)
 //   bun:  bench/servers/bun/{sockjet,socketio,control}.ts  (bun, from the `bun` npm package)
-//   deno: bench/servers/deno/{sockjet,socketio,control}.ts (deno run, from the `deno` npm package)
+//   deno: bench/servers/deno/{sockjet,sockjet-node,socketio,control}.ts (deno run, from the `deno` npm package)
+//
+// `sockjet-node` (sockjet on node:http, started with `sio.listen`) exists on Deno only: on Node it
+// is `sockjet` itself, and Bun's node:http is not what a Bun user of sockjet would run.
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -14,15 +17,30 @@ export type RuntimeName = (typeof RUNTIMES)[number];
 
 export const RUNTIME_LABELS: Record<RuntimeName, string> = { node: "Node", bun: "Bun", deno: "Deno" };
 
-/** The server kinds, the same on every runtime: sockjet, the runtime's socket.io, the runtime's bare control. */
-export type ServerKind = "sockjet" | "socketio" | "control-ws";
+/** The kinds every runtime has: sockjet on the runtime's own server, the runtime's socket.io, its bare control. */
+type CommonKind = "sockjet" | "socketio" | "control-ws";
+/** The server kinds; `sockjet-node` (sockjet on node:http) runs on Deno only. */
+export type ServerKind = CommonKind | "sockjet-node";
 
-/** What each kind is on each runtime, for the tables. */
-export const KIND_LABELS: Record<RuntimeName, Record<ServerKind, string>> = {
+/** What each kind is on each runtime, for the tables; a kind a runtime lacks has no label there. */
+export const KIND_LABELS: Record<RuntimeName, Record<CommonKind, string> & Partial<Record<ServerKind, string>>> = {
   node: { sockjet: "sockjet", socketio: "socket.io", "control-ws": "control (ws)" },
   bun: { sockjet: "sockjet", socketio: "socket.io + bun-engine", "control-ws": "control (Bun.serve)" },
-  deno: { sockjet: "sockjet", socketio: "socket.io (node:http)", "control-ws": "control (Deno.serve)" },
+  deno: { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io (node:http)", "control-ws": "control (Deno.serve)" },
 };
+
+/** Whether a server kind exists on a runtime. */
+export function runsOn(kind: ServerKind, runtime: RuntimeName): boolean {
+  return KIND_LABELS[runtime][kind] !== undefined;
+}
+
+/** The label of a kind on a runtime (its name where the runtime lacks it, e.g. in an error). */
+export function kindLabel(runtime: RuntimeName, kind: ServerKind): string {
+  return KIND_LABELS[runtime][kind] ?? kind;
+}
+
+/** The server under the `sockjet` kind on each runtime (Deno's `sockjet-node` is on node:http instead). */
+export const SOCKJET_SERVERS: Record<RuntimeName, string> = { node: "node:http", bun: "Bun.serve", deno: "Deno.serve" };
 
 /** How the control of each runtime delivers a broadcast (chart legend). */
 export const CONTROL_NOTES: Record<RuntimeName, string> = {
@@ -33,6 +51,7 @@ export const CONTROL_NOTES: Record<RuntimeName, string> = {
 
 /** The script of a server kind on a runtime. */
 export function serverScript(benchDir: string, runtime: RuntimeName, kind: ServerKind): string {
+  if (!runsOn(kind, runtime)) throw new Error(`server ${kind} does not run on ${runtime}`);
   if (runtime === "node") return join(benchDir, "servers", `${kind}.ts`);
   return join(benchDir, "servers", runtime, `${kind === "control-ws" ? "control" : kind}.ts`);
 }
