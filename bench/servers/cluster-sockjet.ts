@@ -13,7 +13,7 @@
 // is written to stderr as one `cluster-error {...}` line, which the runner counts as an error.
 
 import { Server, args } from "../../src/index.js";
-import { RedisManager } from "../../src/manager/drivers/redis.js";
+import { RedisManager } from "../../src/manager/pubsub/redis.js";
 import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
 
 function option(name: string): string | undefined {

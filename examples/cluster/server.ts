@@ -22,7 +22,7 @@ async function manager(): Promise<ClientManager> {
       return new NatsManager({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222" });
     }
     default: {
-      const { RedisManager } = await import("../../src/manager/drivers/redis.js");
+      const { RedisManager } = await import("../../src/manager/pubsub/redis.js");
       const redis = new RedisManager({ url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" });
       // Every broker failure, including each operation that could not reach the other servers.
       redis.on("error", ({ stage, error, operation }) => console.warn("cluster", stage, error.message, operation?.type ?? ""));

@@ -6,7 +6,7 @@ import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { Server } from "../../src/index.js";
-import { RedisDriver, RedisManager } from "../../src/manager/drivers/redis.js";
+import { RedisDriver, RedisManager } from "../../src/manager/pubsub/redis.js";
 import type { ClusterErrorEvent } from "../../src/manager/pubsub/index.js";
 import { startInProcessCluster, eventually, type InProcessCluster } from "../support/cluster-harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";

@@ -1,4 +1,4 @@
-// Redis as the cluster broker, on ioredis: "sockjet/redis".
+// Redis as the cluster broker, on ioredis (the driver behind "sockjet/redis", see ../pubsub/redis.ts).
 //
 // Two connections per process, as Redis requires (a subscribed connection can only subscribe):
 // one publishes, one is subscribed to the channel. Plain pub/sub (PUBLISH/SUBSCRIBE) by default;
@@ -21,7 +21,6 @@
 import calculateSlot from "cluster-key-slot";
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import type { DriverEvents, PubSubDriver } from "../driver.js";
-import { PubSubManager, type PubSubManagerOptions } from "../pubsub/manager.js";
 
 export interface RedisReconnectOptions {
   /** First retry delay, ms (default 100). */
@@ -200,17 +199,5 @@ export class RedisDriver implements PubSubDriver {
     if (this.lastError.get(client) === err.message) return;
     this.lastError.set(client, err.message);
     this.events?.onError(err, stage);
-  }
-}
-
-export interface RedisManagerOptions extends Omit<PubSubManagerOptions, "driver">, RedisDriverOptions {}
-
-/**
- * A cluster manager over Redis pub/sub (python-socketio's RedisManager):
- * `new Server({ clientManager: new RedisManager({ url: "redis://127.0.0.1:6379" }) })`.
- */
-export class RedisManager extends PubSubManager {
-  constructor(options: RedisManagerOptions = {}) {
-    super({ ...options, driver: new RedisDriver(options) });
   }
 }
