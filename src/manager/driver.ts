@@ -6,8 +6,12 @@ export interface PubSubDriver {
   publish(channel: string, payload: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
+/**
+ * How a driver reports its state. The implementer (PubSubManager) guarantees that none of these
+ * throws into the driver: it catches its listeners' errors, so drivers call them directly.
+ */
 export interface DriverEvents {
-  /** A failure the driver recovered from or is retrying; stage says where. Never throws into the driver. */
+  /** A failure the driver recovered from or is retrying; stage says where. */
   onError(error: Error, stage: "connect" | "publish" | "subscribe" | "receive"): void;
   /** Lost the broker connection (publishing fails until onReconnect). */
   onDisconnect(): void;

@@ -242,3 +242,46 @@ describe("in-memory broker, python-socketio messages", () => {
     await cluster.close();
   });
 });
+
+describe("in-memory broker, listeners that throw", () => {
+  test("a throwing onError, error, disconnect or reconnect listener never reaches the driver: the cluster recovers", async () => {
+    const broker = new InMemoryBroker();
+    const calls: string[] = [];
+    const servers = [0, 1].map(() => {
+      const manager = new PubSubManager({
+        driver: broker.driver(),
+        onError: (event) => {
+          calls.push(`onError:${event.stage}`);
+          throw new Error("onError failed on purpose");
+        },
+      });
+      for (const event of ["error", "disconnect", "reconnect"] as const) {
+        manager.on(event, () => {
+          calls.push(event);
+          throw new Error(`${event} listener failed on purpose`);
+        });
+      }
+      return { manager, sio: new Server({ clientManager: manager }) };
+    });
+    try {
+      const http = await servers[1]!.sio.listen(0, "127.0.0.1");
+      await Promise.all(servers.map((s) => s.manager.ready));
+      const client = io(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { forceNew: true, reconnection: false, transports: ["websocket"] });
+      await new Promise<void>((resolve, reject) => client.once("connect", resolve).once("connect_error", reject));
+      const received: string[] = [];
+      client.on("news", (text: string) => received.push(text));
+
+      broker.stop(); // disconnect listeners throw
+      await servers[0]!.sio.emit("news", "lost"); // the publish fails: onError and error listeners throw
+      broker.restart(); // reconnect listeners throw
+      assert.ok(servers.every((s) => s.manager.connected));
+      await servers[0]!.sio.emit("news", "after");
+      await eventually(() => received.includes("after"));
+      assert.deepEqual(received, ["after"]);
+      for (const expected of ["disconnect", "onError:publish", "error", "reconnect"]) assert.ok(calls.includes(expected), `${expected} was called (${calls.join(", ")})`);
+      client.close();
+    } finally {
+      for (const s of servers) await s.sio.close();
+    }
+  });
+});

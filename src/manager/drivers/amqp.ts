@@ -235,7 +235,7 @@ export class AmqpDriver implements PubSubDriver {
     }
     if (this.down && !this.closed) {
       this.down = false;
-      this.safely(() => this.events?.onReconnect());
+      this.events?.onReconnect();
     }
   }
 
@@ -247,7 +247,7 @@ export class AmqpDriver implements PubSubDriver {
     }
     if (this.closed || this.down) return;
     this.down = true;
-    this.safely(() => this.events?.onDisconnect());
+    this.events?.onDisconnect();
   }
 
   async publish(channel: string, payload: Uint8Array): Promise<void> {
@@ -297,14 +297,6 @@ export class AmqpDriver implements PubSubDriver {
 
   private report(error: Error, stage: "connect" | "publish" | "subscribe" | "receive"): void {
     if (this.closed) return;
-    this.safely(() => this.events?.onError(error, stage));
-  }
-
-  private safely(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // DriverEvents must not throw into the driver; a throwing listener is ignored.
-    }
+    this.events?.onError(error, stage);
   }
 }

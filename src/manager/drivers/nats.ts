@@ -222,7 +222,7 @@ export class NatsDriver implements PubSubDriver {
     if (!this.up) return;
     this.up = false;
     this.report(error, "connect");
-    this.safely(() => this.events?.onDisconnect());
+    this.events?.onDisconnect();
   }
 
   private goUp(nc: NatsConnection): void {
@@ -230,7 +230,7 @@ export class NatsDriver implements PubSubDriver {
     this.up = true;
     this.attempt = 0;
     this.delay = this.backoff(1);
-    this.safely(() => this.events?.onReconnect());
+    this.events?.onReconnect();
   }
 
   /** The client gave up (e.g. repeated authentication errors): start over with a new connection. */
@@ -246,7 +246,7 @@ export class NatsDriver implements PubSubDriver {
     this.connectLoop(Infinity).then(
       () => {
         this.reconnecting = false;
-        this.safely(() => this.events?.onReconnect());
+        this.events?.onReconnect();
       },
       () => {
         this.reconnecting = false; // closed meanwhile
@@ -325,14 +325,6 @@ export class NatsDriver implements PubSubDriver {
 
   private report(error: Error, stage: "connect" | "publish" | "subscribe" | "receive"): void {
     if (this.closed) return;
-    this.safely(() => this.events?.onError(error, stage));
-  }
-
-  private safely(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // DriverEvents must not throw into the driver; a throwing listener is ignored.
-    }
+    this.events?.onError(error, stage);
   }
 }
