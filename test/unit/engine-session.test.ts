@@ -973,6 +973,38 @@ describe("EngineServer close paths", () => {
 // WebSocket sessions and upgrades
 
 describe("EngineServer WebSocket sessions", () => {
+  test("inline delivery (beginInline/endInline): what a message causes is written before the runtime's callback returns", async () => {
+    const rig = new Rig();
+    const { sid, peer, transport } = await rig.openWebSocket();
+    const other = await rig.openWebSocket();
+    rig.engine.on("message", (socket, data) => {
+      rig.engine.send(socket.id, `re:${String(data)}`);
+      rig.engine.send(socket.id, "second");
+      rig.engine.send(other.sid, "to-other"); // another session's writes leave too
+    });
+    rig.engine.beginInline();
+    transport.onFrame("4ping");
+    assert.equal(peer.writes, 1, "nothing written while the message is being handled");
+    rig.engine.endInline();
+    assert.deepEqual(peer.texts.slice(1), ["4re:ping", "4second"]);
+    assert.equal(peer.writes, 2, "one write for everything the message caused");
+    assert.deepEqual(other.peer.texts.slice(1), ["4to-other"]);
+    assert.equal(rig.flushes.length, 0, "no end-of-turn flush was scheduled");
+
+    // Nested deliveries flush once, at the outermost end; outside them the scheduled flush is back.
+    rig.engine.beginInline();
+    rig.engine.beginInline();
+    transport.onFrame("4a");
+    rig.engine.endInline();
+    assert.equal(peer.writes, 2);
+    rig.engine.endInline();
+    assert.equal(peer.writes, 3);
+    rig.engine.send(sid, "later");
+    assert.equal(rig.flushes.length, 1);
+    rig.runFlushes();
+    assert.equal(peer.texts.at(-1), "4later");
+  });
+
   test("a direct WebSocket session: open frame without upgrades, messages both ways, heartbeat", async () => {
     const rig = new Rig();
     const { sid, peer, transport } = await rig.openWebSocket();
