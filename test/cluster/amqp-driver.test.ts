@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { connect as amqpConnect } from "amqplib";
 import { AmqpDriver, type AmqpDriverOptions } from "../../src/manager/drivers/amqp.js";
-import { ALL_BYTES, EventLog, Proxy, Sink, brokerReachable, deadPort, parse, sequenced, silentEvents } from "../support/driver-kit.js";
+import { EventLog, Proxy, Sink, brokerReachable, checkFanout, deadPort, silentEvents } from "../support/driver-kit.js";
 import { AmqpManager } from "../../src/manager/pubsub/amqp.js";
 import { startServer, until, type TestServer } from "../support/harness.js";
 import type { Socket as ClientSocket } from "socket.io-client";
@@ -74,61 +74,7 @@ async function suite(): Promise<void> {
         const other = channelName(`other-${exchangeType}`);
         // topic: all three share one exchange, isolated by routing key.
         const shared: AmqpDriverOptions = exchangeType === "topic" ? { exchangeType, exchange: channelName("topic-exchange") } : {};
-        const sinkA = new Sink();
-        const sinkB = new Sink();
-        const sinkC = new Sink();
-        const logA = new EventLog();
-        const a = make(shared);
-        const b = make(shared);
-        const c = make(shared);
-        await a.start(channel, sinkA.onMessage, logA);
-        await b.start(channel, sinkB.onMessage, new EventLog());
-        await c.start(other, sinkC.onMessage, new EventLog());
-
-        const N = 40;
-        // Not awaited one by one: order must hold for concurrent publishes too.
-        const sent: Promise<void>[] = [];
-        for (let i = 0; i < N; i++) {
-          sent.push(a.publish(channel, sequenced("a", i)));
-          sent.push(b.publish(channel, sequenced("b", i)));
-        }
-        sent.push(a.publish(channel, ALL_BYTES), b.publish(channel, new Uint8Array(0)));
-        await Promise.all(sent);
-        await sinkA.count(2 * N + 2);
-        await sinkB.count(2 * N + 2);
-
-        for (const sink of [sinkA, sinkB]) {
-          const seq = { a: [] as number[], b: [] as number[] };
-          let raw = 0;
-          let empty = 0;
-          for (const m of sink.messages) {
-            if (m.length === 0) {
-              empty++;
-              continue;
-            }
-            if (m.equals(ALL_BYTES)) {
-              raw++;
-              continue;
-            }
-            const { from, i, tail } = parse(m);
-            assert.ok(from === "a" || from === "b", `unexpected sender ${from}`);
-            assert.ok(tail.equals(ALL_BYTES), "payload bytes changed in transit");
-            seq[from].push(i);
-          }
-          const expected = Array.from({ length: N }, (_, i) => i);
-          assert.deepEqual(seq.a, expected);
-          assert.deepEqual(seq.b, expected);
-          assert.equal(raw, 1);
-          assert.equal(empty, 1);
-          assert.equal(sink.messages.length, 2 * N + 2);
-        }
-
-        // The other channel saw none of that: its own message is the first and only one it gets.
-        await c.publish(other, Buffer.from("other"));
-        await sinkC.count(1);
-        assert.deepEqual(sinkC.messages.map(String), ["other"]);
-        assert.equal(sinkA.messages.length, 2 * N + 2);
-        assert.deepEqual(logA.errors, []);
+        await checkFanout(make(shared), make(shared), make(shared), channel, other);
       });
     }
 

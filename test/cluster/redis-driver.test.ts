@@ -1,5 +1,5 @@
 // RedisDriver / RedisManager details that the process-level scenarios do not cover, in this
-// process against the real Redis (REDIS_URL): sharded pub/sub, a server started while Redis is
+// process against the real Redis (REDIS_URL): the delivery contract every driver keeps, sharded pub/sub, a server started while Redis is
 // unreachable, and publishing during an outage (rejected at once, never queued for later).
 
 import { describe, test, after } from "node:test";
@@ -11,6 +11,7 @@ import type { ClusterErrorEvent } from "../../src/manager/pubsub/index.js";
 import { startInProcessCluster, eventually, type InProcessCluster } from "../support/cluster-harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { probeBroker } from "../support/cluster-scenarios.js";
+import { checkFanout } from "../support/driver-kit.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const { host, port, available } = await probeBroker({ name: "Redis", url: REDIS_URL, cliFlag: "--redis" });
@@ -26,6 +27,14 @@ describe("RedisDriver", { skip: available ? false : `Redis not reachable at ${RE
   after(async () => {
     for (const fn of cleanup.reverse()) await fn();
   });
+
+  for (const sharded of [false, true]) {
+    test(`${sharded ? "sharded" : "plain"} pub/sub: every driver on a channel receives every message, own included, in order, byte-exact; other channels are isolated`, async () => {
+      const drivers = [0, 1, 2].map(() => new RedisDriver({ url: REDIS_URL, sharded }));
+      cleanup.push(async () => void (await Promise.all(drivers.map((d) => d.close()))));
+      await checkFanout(drivers[0]!, drivers[1]!, drivers[2]!, `sockjet-fanout-${randomUUID()}`, `sockjet-other-${randomUUID()}`);
+    });
+  }
 
   test("sharded pub/sub (SPUBLISH/SSUBSCRIBE): two servers, emit, call", async () => {
     const channel = `sockjet-sharded-${randomUUID()}`;

@@ -1,9 +1,10 @@
-// Shared by the broker driver tests (test/cluster/amqp-driver.test.ts, nats-driver.test.ts):
+// Shared by the broker driver tests (test/cluster/{amqp,nats,redis}-driver.test.ts):
 // recorded DriverEvents, a message sink, a TCP proxy the tests cut and restore to simulate an
-// outage, and sequenced binary payloads.
+// outage, sequenced binary payloads, and the delivery contract every driver keeps (checkFanout).
 
+import assert from "node:assert/strict";
 import net from "node:net";
-import type { DriverEvents } from "../../src/manager/driver.js";
+import type { DriverEvents, PubSubDriver } from "../../src/manager/driver.js";
 
 export function silentEvents(): DriverEvents {
   return { onError() {}, onDisconnect() {}, onReconnect() {} };
@@ -129,4 +130,65 @@ export function parse(message: Buffer): { from: string; i: number; tail: Buffer 
   const first = message.indexOf(0x3a);
   const second = message.indexOf(0x3a, first + 1);
   return { from: message.subarray(0, first).toString(), i: Number(message.subarray(first + 1, second).toString()), tail: message.subarray(second + 1) };
+}
+
+/**
+ * The delivery contract every driver keeps: `a` and `b`, started on `channel`, each receive every
+ * message of both (their own included), in each sender's order even when published concurrently,
+ * byte-exact, an empty and an all-byte-values payload included; `c`, started on `other`, receives
+ * none of it. Starts the three drivers itself.
+ */
+export async function checkFanout(a: PubSubDriver, b: PubSubDriver, c: PubSubDriver, channel: string, other: string): Promise<void> {
+  const sinkA = new Sink();
+  const sinkB = new Sink();
+  const sinkC = new Sink();
+  const logA = new EventLog();
+  await a.start(channel, sinkA.onMessage, logA);
+  await b.start(channel, sinkB.onMessage, new EventLog());
+  await c.start(other, sinkC.onMessage, new EventLog());
+
+  const N = 40;
+  // Not awaited one by one: order must hold for concurrent publishes too.
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < N; i++) {
+    sent.push(a.publish(channel, sequenced("a", i)));
+    sent.push(b.publish(channel, sequenced("b", i)));
+  }
+  sent.push(a.publish(channel, ALL_BYTES), b.publish(channel, new Uint8Array(0)));
+  await Promise.all(sent);
+  await sinkA.count(2 * N + 2);
+  await sinkB.count(2 * N + 2);
+
+  for (const sink of [sinkA, sinkB]) {
+    const seq = { a: [] as number[], b: [] as number[] };
+    let raw = 0;
+    let empty = 0;
+    for (const m of sink.messages) {
+      if (m.length === 0) {
+        empty++;
+        continue;
+      }
+      if (m.equals(ALL_BYTES)) {
+        raw++;
+        continue;
+      }
+      const { from, i, tail } = parse(m);
+      assert.ok(from === "a" || from === "b", `unexpected sender ${from}`);
+      assert.ok(tail.equals(ALL_BYTES), "payload bytes changed in transit");
+      seq[from].push(i);
+    }
+    const expected = Array.from({ length: N }, (_, i) => i);
+    assert.deepEqual(seq.a, expected);
+    assert.deepEqual(seq.b, expected);
+    assert.equal(raw, 1);
+    assert.equal(empty, 1);
+    assert.equal(sink.messages.length, 2 * N + 2);
+  }
+
+  // The other channel saw none of that: its own message is the first and only one it gets.
+  await c.publish(other, Buffer.from("other"));
+  await sinkC.count(1);
+  assert.deepEqual(sinkC.messages.map(String), ["other"]);
+  assert.equal(sinkA.messages.length, 2 * N + 2);
+  assert.deepEqual(logA.errors, []);
 }
