@@ -4,16 +4,13 @@
 // close(); then three sockjet servers in one process joined by NatsManager with socket.io-client
 // clients. Skipped when the server is unreachable, except in CI.
 
-import { test, describe, before, after } from "node:test";
+import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { NatsDriver, type NatsDriverOptions } from "../../src/manager/drivers/nats.js";
-import { EventLog, Proxy, Sink, brokerReachable, checkFanout, deadPort, silentEvents } from "../support/driver-kit.js";
+import { EventLog, Proxy, Sink, brokerReachable, checkExitsAfterClose, checkFanout, deadPort, managerSuite, runCloseChild } from "../support/driver-kit.js";
 import { NatsManager } from "../../src/manager/pubsub/nats.js";
-import { startServer, until, type TestServer } from "../support/harness.js";
-import type { Socket as ClientSocket } from "socket.io-client";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const BROKER = new URL(NATS_URL);
@@ -32,18 +29,7 @@ const channelName = (name: string): string => `sockjet-test.${name}.${suffix}`;
 // ---------------------------------------------------------------------------------------------
 // Child mode: started by the "close() leaves no open handles" test; it must exit by itself.
 if (process.env.SOCKJET_NATS_CHILD === "1") {
-  const channel = channelName("child");
-  const got: Uint8Array[] = [];
-  const a = new NatsDriver({ url: NATS_URL });
-  const b = new NatsDriver({ url: NATS_URL });
-  await a.start(channel, (p) => got.push(p), silentEvents());
-  await b.start(channel, (p) => got.push(p), silentEvents());
-  await a.publish(channel, new Uint8Array([1, 2, 3]));
-  const start = Date.now();
-  while (got.length < 2 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
-  await a.close();
-  await b.close();
-  process.stdout.write(`received ${got.length}\n`);
+  await runCloseChild(() => new NatsDriver({ url: NATS_URL }), channelName("child"));
 } else {
   await suite();
 }
@@ -166,75 +152,9 @@ async function suite(): Promise<void> {
     });
 
     test("close() leaves no open handles: a process that used two drivers exits by itself", async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
-        env: { ...process.env, SOCKJET_NATS_CHILD: "1" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d));
-      child.stderr.on("data", (d: Buffer) => (out += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("exit", (c, s) => resolve([c, s])));
-      clearTimeout(timer);
-      assert.equal(signal, null, `child did not exit by itself:\n${out}`);
-      assert.equal(code, 0, out);
-      assert.match(out, /received 2/);
+      await checkExitsAfterClose(fileURLToPath(import.meta.url), "SOCKJET_NATS_CHILD");
     });
   });
 
-  describe("NatsManager: three sockjet servers in one process", { skip }, () => {
-    const channel = channelName("servers");
-    const servers: TestServer[] = [];
-    const errors: string[] = [];
-    before(async () => {
-      const managers: NatsManager[] = [];
-      for (let i = 0; i < 3; i++) {
-        const manager = new NatsManager({ url: NATS_URL, channel, backoff: { min: 50, max: 500 }, onError: (e) => errors.push(`${e.stage}: ${e.error.message}`) });
-        managers.push(manager);
-        servers.push(await startServer({ clientManager: manager }));
-      }
-      await Promise.all(managers.map((m) => m.ready));
-    });
-    after(async () => {
-      await Promise.all(servers.map((s) => s.close()));
-    });
-
-    /** Every event a client receives, by name. */
-    const record = (socket: ClientSocket): Map<string, unknown[][]> => {
-      const seen = new Map<string, unknown[][]>();
-      socket.onAny((event: string, ...args: unknown[]) => {
-        const list = seen.get(event) ?? [];
-        list.push(args);
-        seen.set(event, list);
-      });
-      return seen;
-    };
-
-    test("an emit to everyone reaches each client exactly once; a room emit reaches only the room's members, on every server", async () => {
-      const clients: ClientSocket[] = [];
-      for (let i = 0; i < 6; i++) clients.push(await servers[i % 3]!.connect("websocket"));
-      const inbox = clients.map(record);
-      const sid = (i: number): string => clients[i]!.id as string;
-      /** Emits a marker to everyone from `from` and waits for all six clients to have it. */
-      const barrier = async (from: number, marker: string): Promise<void> => {
-        await servers[from]!.sio.emit(marker, null);
-        await until(() => inbox.every((seen) => seen.has(marker)), 10_000, marker);
-      };
-
-      await servers[0]!.sio.emit("hello", "all");
-      await barrier(0, "end-1");
-      for (const seen of inbox) assert.deepEqual(seen.get("hello"), [["all"]]);
-
-      // Room "r": client 1 (server 1) entered from server 0, client 2 (server 2) and client 3 (server 0) locally.
-      await servers[0]!.sio.enterRoom(sid(1), "r");
-      await servers[2]!.sio.enterRoom(sid(2), "r");
-      await servers[0]!.sio.enterRoom(sid(3), "r");
-      await until(() => servers[1]!.sio.rooms(sid(1)).includes("r"), 10_000, "remote enter_room");
-      await servers[1]!.sio.emit("roomy", { n: 1 }, { to: "r" });
-      await barrier(1, "end-2");
-      const members = [1, 2, 3];
-      inbox.forEach((seen, i) => assert.deepEqual(seen.get("roomy"), members.includes(i) ? [[{ n: 1 }]] : undefined, `client ${i}`));
-      assert.deepEqual(errors, []);
-    });
-  });
+  managerSuite("NatsManager", skip, (onError) => new NatsManager({ url: NATS_URL, channel: channelName("servers"), backoff: { min: 50, max: 500 }, onError }));
 }

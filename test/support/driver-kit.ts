@@ -1,10 +1,16 @@
 // Shared by the broker driver tests (test/cluster/{amqp,nats,redis}-driver.test.ts):
 // recorded DriverEvents, a message sink, a TCP proxy the tests cut and restore to simulate an
-// outage, sequenced binary payloads, and the delivery contract every driver keeps (checkFanout).
+// outage, sequenced binary payloads, the delivery contract every driver keeps (checkFanout), the
+// "exits by itself after close()" check with its child mode, and three servers joined by a manager.
 
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { spawn } from "node:child_process";
+import type { Socket as ClientSocket } from "socket.io-client";
 import type { DriverEvents, PubSubDriver } from "../../src/manager/driver.js";
+import type { PubSubManager, ClusterErrorEvent } from "../../src/manager/pubsub/index.js";
+import { startServer, until, type TestServer } from "./harness.js";
 
 export function silentEvents(): DriverEvents {
   return { onError() {}, onDisconnect() {}, onReconnect() {} };
@@ -191,4 +197,98 @@ export async function checkFanout(a: PubSubDriver, b: PubSubDriver, c: PubSubDri
   assert.deepEqual(sinkC.messages.map(String), ["other"]);
   assert.equal(sinkA.messages.length, 2 * N + 2);
   assert.deepEqual(logA.errors, []);
+}
+
+/**
+ * Child mode of checkExitsAfterClose: two drivers on one channel, one message, both closed. The
+ * process must then exit by itself (no timer, socket or handle left open).
+ */
+export async function runCloseChild(make: () => PubSubDriver, channel: string): Promise<void> {
+  const got: Uint8Array[] = [];
+  const a = make();
+  const b = make();
+  await a.start(channel, (p) => got.push(p), silentEvents());
+  await b.start(channel, (p) => got.push(p), silentEvents());
+  await a.publish(channel, new Uint8Array([1, 2, 3]));
+  const start = Date.now();
+  while (got.length < 2 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+  await a.close();
+  await b.close();
+  process.stdout.write(`received ${got.length}\n`);
+}
+
+/** Runs `testFile` with `envVar=1` (its runCloseChild mode) and asserts it exits by itself, cleanly. */
+export async function checkExitsAfterClose(testFile: string, envVar: string): Promise<void> {
+  const child = spawn(process.execPath, ["--import", "tsx", testFile], { env: { ...process.env, [envVar]: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d));
+  child.stderr.on("data", (d: Buffer) => (out += d));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("exit", (c, s) => resolve([c, s])));
+  clearTimeout(timer);
+  assert.equal(signal, null, `child did not exit by itself:\n${out}`);
+  assert.equal(code, 0, out);
+  assert.match(out, /received 2/);
+}
+
+/** Every event a client receives, by name. */
+function record(socket: ClientSocket): Map<string, unknown[][]> {
+  const seen = new Map<string, unknown[][]>();
+  socket.onAny((event: string, ...args: unknown[]) => {
+    const list = seen.get(event) ?? [];
+    list.push(args);
+    seen.set(event, list);
+  });
+  return seen;
+}
+
+/**
+ * Three sockjet servers in this process joined by the managers `makeManager` builds, with
+ * socket.io-client clients: an emit to everyone reaches each client once, a room emit only the
+ * room's members (joined locally and from other servers), and nothing is reported lost.
+ */
+export function managerSuite(name: string, skip: string | false, makeManager: (onError: (event: ClusterErrorEvent) => void) => PubSubManager): void {
+  describe(`${name}: three sockjet servers in one process`, { skip }, () => {
+    const servers: TestServer[] = [];
+    const errors: string[] = [];
+    before(async () => {
+      const managers: PubSubManager[] = [];
+      for (let i = 0; i < 3; i++) {
+        const manager = makeManager((e) => errors.push(`${e.stage}: ${e.error.message}`));
+        managers.push(manager);
+        servers.push(await startServer({ clientManager: manager }));
+      }
+      await Promise.all(managers.map((m) => m.ready));
+    });
+    after(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+
+    test("an emit to everyone reaches each client exactly once; a room emit reaches only the room's members, on every server", async () => {
+      const clients: ClientSocket[] = [];
+      for (let i = 0; i < 6; i++) clients.push(await servers[i % 3]!.connect("websocket"));
+      const inbox = clients.map(record);
+      const sid = (i: number): string => clients[i]!.id as string;
+      /** Emits a marker to everyone from `from` and waits for all six clients to have it. */
+      const barrier = async (from: number, marker: string): Promise<void> => {
+        await servers[from]!.sio.emit(marker, null);
+        await until(() => inbox.every((seen) => seen.has(marker)), 10_000, marker);
+      };
+
+      await servers[0]!.sio.emit("hello", "all");
+      await barrier(0, "end-1");
+      for (const seen of inbox) assert.deepEqual(seen.get("hello"), [["all"]]);
+
+      // Room "r": client 1 (server 1) entered from server 0, client 2 (server 2) and client 3 (server 0) locally.
+      await servers[0]!.sio.enterRoom(sid(1), "r");
+      await servers[2]!.sio.enterRoom(sid(2), "r");
+      await servers[0]!.sio.enterRoom(sid(3), "r");
+      await until(() => servers[1]!.sio.rooms(sid(1)).includes("r"), 10_000, "remote enter_room");
+      await servers[1]!.sio.emit("roomy", { n: 1 }, { to: "r" });
+      await barrier(1, "end-2");
+      const members = [1, 2, 3];
+      inbox.forEach((seen, i) => assert.deepEqual(seen.get("roomy"), members.includes(i) ? [[{ n: 1 }]] : undefined, `client ${i}`));
+      assert.deepEqual(errors, []);
+    });
+  });
 }
