@@ -14,7 +14,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { BENCH_DIR, ROOT_DIR, stopProcess } from "./processes.js";
+import { BENCH_DIR, ROOT_DIR, stopProcess, waitForLine } from "./processes.js";
 import { machineBusyMicros } from "../load/cluster-scenarios.js";
 import type { ClusterParams, ClusterResult, ClusterScenarioName, ClusterTarget } from "../load/cluster-scenarios.js";
 
@@ -88,41 +88,6 @@ class StderrLog {
   }
 }
 
-/** Resolves with the first stdout line starting with `prefix`; rejects on exit or timeout. */
-function waitForLine(child: ChildProcess, log: StderrLog, prefix: string, timeoutMs: number, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.startsWith(prefix)) {
-          finish();
-          resolve(line.slice(prefix.length));
-          return;
-        }
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      finish();
-      reject(new Error(`${what} exited (${signal ?? code}) before "${prefix.trim()}": ${log.tail.trim().slice(-1500)}`));
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(`${what}: no "${prefix.trim()}" within ${timeoutMs} ms: ${log.tail.trim().slice(-1500)}`));
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.off("exit", onExit);
-    };
-    child.stdout?.on("data", onData);
-    child.on("exit", onExit);
-  });
-}
-
 export interface ClusterServer extends ClusterTarget {
   pid: number;
   child: ChildProcess;
@@ -175,7 +140,7 @@ export async function startCluster(options: ClusterStartOptions): Promise<Runnin
         const log = new StderrLog(child);
         started.push({ child, log, cpuList });
         child.on("exit", (code, signal) => exits.push(`server ${k} (pid ${child.pid}) exited (${signal ?? code}): ${log.tail.trim().slice(-500)}`));
-        const port = Number((await waitForLine(child, log, "ready ", options.timeoutMs ?? 30_000, `server ${k} (${script})`)).trim());
+        const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${k} (${script})`, () => log.tail)).trim());
         if (child.pid === undefined) throw new Error(`server ${k} has no pid`);
         return { host: "127.0.0.1", port, pid: child.pid, child, cpuList };
       }),
@@ -254,7 +219,7 @@ export async function runClusterLoad(
   );
   const log = new StderrLog(child);
   try {
-    const line = await waitForLine(child, log, "RESULT ", timeoutMs, `load generator (${scenario})`);
+    const line = await waitForLine(child, "RESULT ", timeoutMs, `load generator (${scenario})`, () => log.tail);
     return { result: JSON.parse(line) as ClusterResult, child };
   } catch (err) {
     await stopProcess(child, 0);

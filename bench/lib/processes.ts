@@ -58,11 +58,22 @@ function spawnCommand(argv: readonly string[], cpuList: string | null, env: Node
   });
 }
 
-/** Resolves with the first stdout line that starts with `prefix`; rejects if the process exits first or on timeout. */
-function waitForLine(child: ChildProcess, prefix: string, timeoutMs: number, what: string): Promise<string> {
+/** Keeps the last 4 KB a child writes to stderr, for error messages. */
+export function stderrTail(child: ChildProcess): () => string {
+  let tail = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-4000);
+  });
+  return () => tail;
+}
+
+/**
+ * Resolves with the first stdout line that starts with `prefix`; rejects if the process exits
+ * first or on timeout, quoting the end of its stderr (`tail`).
+ */
+export function waitForLine(child: ChildProcess, prefix: string, timeoutMs: number, what: string, tail: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
     let buffered = "";
-    let stderr = "";
     const onData = (chunk: Buffer) => {
       buffered += chunk.toString("utf8");
       let nl: number;
@@ -76,16 +87,13 @@ function waitForLine(child: ChildProcess, prefix: string, timeoutMs: number, wha
         }
       }
     };
-    const onErr = (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-4000);
-    };
     const onExit = (code: number | null, signal: string | null) => {
       finish();
-      reject(new Error(`${what} exited (${signal ?? code}) before "${prefix.trim()}": ${stderr.trim().slice(-1500)}`));
+      reject(new Error(`${what} exited (${signal ?? code}) before "${prefix.trim()}": ${tail().trim().slice(-1500)}`));
     };
     const timer = setTimeout(() => {
       finish();
-      reject(new Error(`${what}: no "${prefix.trim()}" within ${timeoutMs} ms: ${stderr.trim().slice(-1500)}`));
+      reject(new Error(`${what}: no "${prefix.trim()}" within ${timeoutMs} ms: ${tail().trim().slice(-1500)}`));
     }, timeoutMs);
     const finish = () => {
       clearTimeout(timer);
@@ -93,7 +101,6 @@ function waitForLine(child: ChildProcess, prefix: string, timeoutMs: number, wha
       child.off("exit", onExit);
     };
     child.stdout?.on("data", onData);
-    child.stderr?.on("data", onErr);
     child.on("exit", onExit);
   });
 }
@@ -143,7 +150,7 @@ export async function startServer(name: ServerName, options: ServerStartOptions 
       : runtimeCommand(ROOT_DIR, runtime, script, options.profileDir ?? null);
   const child = spawnCommand([...argv, "--port", "0"], options.cpuList ?? null, { NO_COLOR: "1", ...options.env });
   try {
-    const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name} on ${runtime}`)).trim());
+    const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name} on ${runtime}`, stderrTail(child))).trim());
     const pid = child.pid;
     if (pid === undefined) throw new Error(`server ${name} has no pid`);
     return { name, runtime, pid, port, host: "127.0.0.1", child, stop: () => stopProcess(child) };
@@ -172,7 +179,7 @@ export async function runLoad(
     cpuList,
   );
   try {
-    const line = await waitForLine(child, "RESULT ", timeoutMs, `load generator (${scenario})`);
+    const line = await waitForLine(child, "RESULT ", timeoutMs, `load generator (${scenario})`, stderrTail(child));
     return { result: JSON.parse(line) as ScenarioResult, child };
   } catch (err) {
     await stopProcess(child, 0);
