@@ -25,9 +25,10 @@ export interface EngineRequest {
 /**
  * A request reduced to plain data (see EngineRequest.detach). Every session keeps one for as long
  * as it lives (the environ of later namespace connects, `getEnviron`), so its headers are kept
- * packed in one string, `name:value\n` per header, rather than as an object of separate strings:
- * on an idle connection that is a third of what the object form costs. `headers()` unpacks a new
- * record on each call; the environ that uses it is built once per connect.
+ * packed in one string, `name:value\n` per header, rather than as an object of separate strings
+ * (fewer objects per idle connection: about 100 bytes less of JS heap per client on Node with a
+ * minimal client's headers). `headers()` unpacks a new record on each call; the environ that uses
+ * it is built once per connect.
  */
 export class DetachedRequest implements EngineRequest {
   readonly raw = undefined;

@@ -77,7 +77,7 @@ export class EngineServer implements SessionHost {
   private readonly listeners: { [K in keyof EngineEvents]: EngineEvents[K][] } = { connection: [], message: [], close: [] };
   private readonly dirty: EngineSocket[] = [];
   private flushScheduled = false;
-  /** > 0 while a runtime delivers one incoming message (see deliverInline). */
+  /** > 0 while a runtime delivers one incoming message (see beginInline). */
   private inlineDepth = 0;
   private readonly schedule: (callback: () => void) => void;
   private readonly runFlush = () => this.flushDirty();
@@ -294,7 +294,7 @@ export class EngineServer implements SessionHost {
 
   scheduleFlush(socket: EngineSocket): void {
     this.dirty.push(socket);
-    // Inside deliverInline the write happens when the delivery returns: nothing to schedule.
+    // Between beginInline and endInline the write happens at endInline: nothing to schedule.
     if (!this.flushScheduled && this.inlineDepth === 0) {
       this.flushScheduled = true;
       this.schedule(this.runFlush);
