@@ -15,7 +15,7 @@ export interface Packet {
 /** Packets inside an HTTP long-polling payload are joined by the ASCII record separator. */
 export const RECORD_SEPARATOR = "\x1e";
 
-export type DecodeErrorCode = "EMPTY_PACKET" | "INVALID_TYPE" | "INVALID_BASE64" | "TOO_MANY_PACKETS";
+export type DecodeErrorCode = "EMPTY_PACKET" | "INVALID_TYPE" | "INVALID_BASE64" | "TOO_MANY_PACKETS" | "INVALID_LENGTH" | "INVALID_UTF8";
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; code: DecodeErrorCode };
 
 const TYPE_CHARS = ["0", "1", "2", "3", "4", "5", "6"];
