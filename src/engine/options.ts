@@ -3,6 +3,9 @@ import type { Clock } from "./timers.js";
 
 export type TransportName = "polling" | "websocket";
 
+/** The Engine.IO protocol revisions the server speaks: 4, and 3 with `allowEIO3`. */
+export type EngineProtocol = 3 | 4;
+
 /** Decides whether a cross-origin request may proceed. */
 export type OriginCheck = (origin: string, request: EngineRequest) => boolean | Promise<boolean>;
 
@@ -59,6 +62,12 @@ export interface EngineOptions {
   maxBufferedBytes?: number;
   /** Transports clients may use (default both). */
   transports?: readonly TransportName[];
+  /**
+   * Accept Engine.IO v3 clients (socket.io-client 1.x and 2.x, and other clients of that
+   * generation) beside v4 clients on the same path (default false, as in socket.io). Off, their
+   * requests get 400 `{"code":5,"message":"Unsupported protocol version"}`.
+   */
+  allowEIO3?: boolean;
   /** Allow polling → WebSocket upgrades (default true). */
   allowUpgrades?: boolean;
   /** gzip/deflate for long-polling responses (default on, threshold 1024 bytes); `false` to disable. */
@@ -85,6 +94,7 @@ export interface ResolvedEngineOptions {
   maxHttpBufferSize: number;
   maxBufferedBytes: number;
   transports: readonly TransportName[];
+  allowEIO3: boolean;
   allowUpgrades: boolean;
   compressionThreshold: number | null;
   perMessageDeflate: boolean | Record<string, unknown>;
@@ -120,6 +130,7 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     maxHttpBufferSize: positive("maxHttpBufferSize", options.maxHttpBufferSize, 1_000_000),
     maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
     transports,
+    allowEIO3: options.allowEIO3 ?? false,
     allowUpgrades: options.allowUpgrades ?? true,
     compressionThreshold: compression === false ? null : typeof compression === "object" ? (compression.threshold ?? 1024) : 1024,
     perMessageDeflate: options.perMessageDeflate ?? false,

@@ -9,10 +9,11 @@ import { PacketType } from "./protocol/packet.js";
 import { OutPacket } from "./out-packet.js";
 import { EngineSocket, type CloseReason } from "./socket.js";
 import { PollingTransport } from "./transports/polling.js";
+import { jsonpFraming, POLLING_V3_BASE64, POLLING_V3_XHR2, POLLING_V4, type PollingFraming } from "./transports/polling-framing.js";
 import { WebSocketTransport } from "./transports/websocket.js";
 import { TimerQueue, systemClock } from "./timers.js";
 import { parseQuery, type Compressor, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "./http.js";
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from "./options.js";
+import { resolveEngineOptions, type EngineOptions, type EngineProtocol, type ResolvedEngineOptions } from "./options.js";
 import type { SessionHost } from "./session-host.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
 import { randomId } from "../util/random-id.js";
@@ -43,7 +44,16 @@ export interface EngineServerOptions extends EngineOptions {
 }
 
 export type UpgradeDecision =
-  | { ok: true; headers: ResponseHeaders; request: EngineRequest; sid: string | null; newSid: string | null }
+  | {
+      ok: true;
+      headers: ResponseHeaders;
+      request: EngineRequest;
+      sid: string | null;
+      newSid: string | null;
+      protocol: EngineProtocol;
+      /** v3 clients that cannot take binary frames (`b64=1`) get binary packets as base64 text. */
+      base64: boolean;
+    }
   | { ok: false; status: number; headers: ResponseHeaders; body: string };
 
 type EngineEvents = {
@@ -53,7 +63,6 @@ type EngineEvents = {
 };
 
 const JSON_HEADERS = { "Content-Type": "application/json" } as const;
-const POLL_HEADERS = { "Content-Type": "text/plain; charset=UTF-8" } as const;
 const encoder = new TextEncoder();
 
 function defaultScheduler(): (callback: () => void) => void {
@@ -82,7 +91,8 @@ export class EngineServer implements SessionHost {
   private readonly schedule: (callback: () => void) => void;
   private readonly runFlush = () => this.flushDirty();
   private closing = false;
-  private readonly openTails: { polling?: string; websocket?: string } = {};
+  /** The open packet after the sid, per transport and protocol: the same for every session. */
+  private readonly openTails = new Map<string, string>();
 
   constructor(options: EngineServerOptions = {}) {
     this.options = resolveEngineOptions(options);
@@ -153,7 +163,8 @@ export class EngineServer implements SessionHost {
         return;
       }
       const query = parseQuery(request.url);
-      if (query.get("EIO") !== "4") return this.fail(exchange, EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
+      const protocol = this.protocolOf(query);
+      if (protocol === null) return this.fail(exchange, EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
       const transport = query.get("transport");
       if (transport !== "polling" && transport !== "websocket") return this.fail(exchange, EngineErrorCode.UNKNOWN_TRANSPORT);
       if (!this.options.transports.includes(transport)) return this.fail(exchange, EngineErrorCode.UNKNOWN_TRANSPORT);
@@ -163,13 +174,14 @@ export class EngineServer implements SessionHost {
         // A WebSocket handshake must come as an upgrade request, not a plain GET.
         if (transport !== "polling") return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
         const allowed = this.allowed(request);
+        const framing = protocol === 4 ? POLLING_V4 : this.framingV3(query);
         if (allowed instanceof Promise) {
           return allowed.then(
-            (ok) => this.handshakePolling(exchange, ok),
+            (ok) => this.handshakePolling(exchange, ok, protocol, framing),
             (err: unknown) => this.requestFailed(exchange, err),
           );
         }
-        return this.handshakePolling(exchange, allowed);
+        return this.handshakePolling(exchange, allowed, protocol, framing);
       }
       const socket = this.sessions.get(sid);
       if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
@@ -191,19 +203,35 @@ export class EngineServer implements SessionHost {
     }
   }
 
-  private handshakePolling(exchange: HttpExchange, allowed: boolean): void {
+  /** The Engine.IO revision a request asks for, or null when this server does not speak it. */
+  private protocolOf(query: Map<string, string>): EngineProtocol | null {
+    const eio = query.get("EIO");
+    if (eio === "4") return 4;
+    if (eio === "3" && this.options.allowEIO3) return 3;
+    return null;
+  }
+
+  /** A v3 polling session's framing, from its handshake (as the reference server picks its transport). */
+  private framingV3(query: Map<string, string>): PollingFraming {
+    const j = query.get("j");
+    if (j !== undefined) return jsonpFraming(j);
+    return query.has("b64") ? POLLING_V3_BASE64 : POLLING_V3_XHR2;
+  }
+
+  private handshakePolling(exchange: HttpExchange, allowed: boolean, protocol: EngineProtocol, framing: PollingFraming): void {
     const request = exchange.request;
     if (!allowed) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
     if (this.closing) return this.fail(exchange, EngineErrorCode.FORBIDDEN, "Server is shutting down");
     const sid = this.newId(request);
-    const transport = new PollingTransport(this);
-    const socket = new EngineSocket(this, sid, request, transport);
+    const transport = new PollingTransport(this, framing);
+    const socket = new EngineSocket(this, sid, request, transport, protocol);
     transport.socket = socket;
     this.sessions.set(sid, socket);
-    const headers: ResponseHeaders = { ...POLL_HEADERS };
+    const body = framing.encode([this.openPacket(sid, "polling", protocol)]);
+    const headers: ResponseHeaders = { "Content-Type": framing.contentType(body) };
     corsHeaders(this.options.cors, request, headers);
     this.setCookie(sid, headers);
-    exchange.respond(200, headers, this.openPacket(sid, "polling").segment);
+    exchange.respond(200, headers, body);
     // The handshake's connection may close before the connect handler reads the environ, and
     // adapters read the peer address lazily (then keep it): read it while it is there.
     void request.remoteAddress;
@@ -219,37 +247,40 @@ export class EngineServer implements SessionHost {
    */
   prepareUpgrade(request: EngineRequest): UpgradeDecision | Promise<UpgradeDecision> {
     const query = parseQuery(request.url);
-    if (query.get("EIO") !== "4") return upgradeFailure(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
+    const protocol = this.protocolOf(query);
+    if (protocol === null) return upgradeFailure(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
     const transport = query.get("transport");
     if (transport !== "websocket" || !this.options.transports.includes("websocket")) return upgradeFailure(EngineErrorCode.UNKNOWN_TRANSPORT);
     const originOk = isOriginAllowed(this.options.cors, request);
     const sid = query.get("sid") ?? null;
-    if (originOk instanceof Promise) return originOk.then((ok) => this.decideUpgrade(request, sid, ok));
-    return this.decideUpgrade(request, sid, originOk);
+    const base64 = protocol === 3 && query.has("b64");
+    if (originOk instanceof Promise) return originOk.then((ok) => this.decideUpgrade(request, sid, ok, protocol, base64));
+    return this.decideUpgrade(request, sid, originOk, protocol, base64);
   }
 
-  private decideUpgrade(request: EngineRequest, sid: string | null, originOk: boolean): UpgradeDecision | Promise<UpgradeDecision> {
+  private decideUpgrade(request: EngineRequest, sid: string | null, originOk: boolean, protocol: EngineProtocol, base64: boolean): UpgradeDecision | Promise<UpgradeDecision> {
     if (!originOk) return upgradeFailure(EngineErrorCode.FORBIDDEN);
     if (sid !== null) {
       const socket = this.sessions.get(sid);
       if (socket === undefined) return upgradeFailure(EngineErrorCode.UNKNOWN_SID);
-      if (!this.options.allowUpgrades || socket.transportName !== "polling" || socket.upgrading || socket.readyState !== "open") {
-        return upgradeFailure(EngineErrorCode.BAD_REQUEST);
-      }
-      return { ok: true, headers: {}, request, sid, newSid: null };
+      if (!this.options.allowUpgrades || socket.readyState !== "open") return upgradeFailure(EngineErrorCode.BAD_REQUEST);
+      // A session that is already upgrading or upgraded still gets its WebSocket handshake, and
+      // acceptWebSocket closes that socket at once: the reference server does so, and some clients
+      // raise a failed handshake as an unexpected exception where a closed socket is routine.
+      return { ok: true, headers: {}, request, sid, newSid: null, protocol: socket.protocol, base64 };
     }
     const allowed = this.allowed(request);
-    if (allowed instanceof Promise) return allowed.then((ok) => this.acceptNewUpgrade(request, ok));
-    return this.acceptNewUpgrade(request, allowed);
+    if (allowed instanceof Promise) return allowed.then((ok) => this.acceptNewUpgrade(request, ok, protocol, base64));
+    return this.acceptNewUpgrade(request, allowed, protocol, base64);
   }
 
-  private acceptNewUpgrade(request: EngineRequest, allowed: boolean): UpgradeDecision {
+  private acceptNewUpgrade(request: EngineRequest, allowed: boolean, protocol: EngineProtocol, base64: boolean): UpgradeDecision {
     if (!allowed) return upgradeFailure(EngineErrorCode.FORBIDDEN);
     if (this.closing) return upgradeFailure(EngineErrorCode.FORBIDDEN, "Server is shutting down");
     const newSid = this.newId(request);
     const headers: ResponseHeaders = {};
     this.setCookie(newSid, headers);
-    return { ok: true, headers, request, sid: null, newSid };
+    return { ok: true, headers, request, sid: null, newSid, protocol, base64 };
   }
 
   /**
@@ -257,8 +288,9 @@ export class EngineServer implements SessionHost {
    * transport for each message and `onClose` when the socket closes.
    */
   acceptWebSocket(decision: Extract<UpgradeDecision, { ok: true }>, peer: WebSocketPeer): WebSocketTransport {
+    const { protocol, base64 } = decision;
     if (decision.sid !== null) {
-      const transport = new WebSocketTransport(this, peer, true);
+      const transport = new WebSocketTransport(this, peer, true, protocol, base64);
       const socket = this.sessions.get(decision.sid);
       // The session may have ended while the upgrade handshake was in flight.
       if (socket === undefined || socket.readyState !== "open" || socket.upgrading || socket.transportName !== "polling") {
@@ -270,11 +302,11 @@ export class EngineServer implements SessionHost {
       return transport;
     }
     const sid = decision.newSid!;
-    const transport = new WebSocketTransport(this, peer, false);
-    const socket = new EngineSocket(this, sid, decision.request, transport);
+    const transport = new WebSocketTransport(this, peer, false, protocol, base64);
+    const socket = new EngineSocket(this, sid, decision.request, transport, protocol);
     transport.socket = socket;
     this.sessions.set(sid, socket);
-    peer.sendFrames([this.openPacket(sid, "websocket")]);
+    peer.sendFrames([this.openPacket(sid, "websocket", protocol)]);
     this.logger.debug("session opened", { sid, transport: "websocket" });
     this.openHandler(socket);
     return transport;
@@ -335,16 +367,16 @@ export class EngineServer implements SessionHost {
     exchange.respond(200, headers, "ok");
   }
 
-  respondPoll(exchange: HttpExchange, payload: string): void {
-    const headers: ResponseHeaders = { ...POLL_HEADERS };
+  respondPoll(exchange: HttpExchange, payload: string | Uint8Array, contentType: string): void {
+    const headers: ResponseHeaders = { "Content-Type": contentType };
     corsHeaders(this.options.cors, exchange.request, headers);
     const threshold = this.options.compressionThreshold;
     const compressor = this.compressor;
     // A UTF-16 code unit is at most 3 UTF-8 bytes: the exact byte count is checked below.
-    if (threshold !== null && compressor !== null && payload.length * 3 >= threshold) {
+    if (threshold !== null && compressor !== null && (typeof payload === "string" ? payload.length * 3 : payload.byteLength) >= threshold) {
       const encoding = pickEncoding(exchange.request.header("accept-encoding"));
       if (encoding !== null) {
-        const body = encoder.encode(payload);
+        const body = typeof payload === "string" ? encoder.encode(payload) : payload;
         if (body.byteLength >= threshold) {
           headers["Content-Encoding"] = encoding;
           compressor.compress(body, encoding).then(
@@ -403,18 +435,21 @@ export class EngineServer implements SessionHost {
     }
   }
 
-  private openPacket(sid: string, transport: "polling" | "websocket"): OutPacket {
-    // Everything after the sid is the same for every session: built once per transport.
-    const tail = (this.openTails[transport] ??= this.buildOpenTail(transport));
+  private openPacket(sid: string, transport: "polling" | "websocket", protocol: EngineProtocol): OutPacket {
+    // Everything after the sid is the same for every session: built once per transport and protocol.
+    const key = transport + protocol;
+    let tail = this.openTails.get(key);
+    if (tail === undefined) this.openTails.set(key, (tail = this.buildOpenTail(transport, protocol)));
     // Generated sids are base64url; a custom generateId may return anything, so escape it.
     return new OutPacket(PacketType.OPEN, '{"sid":' + JSON.stringify(sid) + tail);
   }
 
-  private buildOpenTail(transport: "polling" | "websocket"): string {
+  private buildOpenTail(transport: "polling" | "websocket", protocol: EngineProtocol): string {
     const o = this.options;
     const upgrades = transport === "polling" && o.allowUpgrades && o.transports.includes("websocket") ? ["websocket"] : [];
-    const rest = JSON.stringify({ upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxHttpBufferSize });
-    return "," + rest.slice(1);
+    // v3 has no maxPayload: its clients do not split their POSTs.
+    const open = protocol === 4 ? { upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout, maxPayload: o.maxHttpBufferSize } : { upgrades, pingInterval: o.pingInterval, pingTimeout: o.pingTimeout };
+    return "," + JSON.stringify(open).slice(1);
   }
 
   private allowed(request: EngineRequest): boolean | Promise<boolean> {

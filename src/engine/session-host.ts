@@ -17,7 +17,7 @@ export interface SessionHost {
   /** The session can be forgotten: its last packet has left or it was aborted. Idempotent. */
   releaseSession(socket: EngineSocket): void;
   /** Answers a long-poll with a payload (compressed when worth it). */
-  respondPoll(exchange: HttpExchange, payload: string): void;
+  respondPoll(exchange: HttpExchange, payload: string | Uint8Array, contentType: string): void;
   /** Answers with the protocol's JSON error body (and CORS headers). */
   respondError(exchange: HttpExchange, code: EngineErrorCode, message?: string, status?: number): void;
   /** Answers a POST with `ok`. */

@@ -6,7 +6,7 @@ import { PacketType, type Packet } from "./protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "./timers.js";
 import type { EngineRequest, WebSocketPeer } from "./http.js";
 import type { SessionHost } from "./session-host.js";
-import type { TransportName } from "./options.js";
+import type { EngineProtocol, TransportName } from "./options.js";
 
 /** Why a session ended. Documented in the README; the Socket.IO layer passes it to `disconnect`. */
 export type CloseReason =
@@ -27,8 +27,11 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** Writes packets in order. The array is reused by the caller after the call returns. */
   send(packets: readonly OutPacket[]): void;
-  /** Ends the transport because the session is over. */
-  close(): void;
+  /**
+   * Ends the transport because the session is over. `clientClosed`: the client sent CLOSE, so a
+   * long-poll still waiting is released with a noop rather than a CLOSE it did not ask for.
+   */
+  close(clientClosed?: boolean): void;
   /** Ends the transport because the session moved to another one (upgrade). */
   discard(): void;
   /** The WebSocket behind a WebSocket transport (the layer above asks it for native capabilities). */
@@ -45,12 +48,15 @@ export const PING_PACKET = new OutPacket(PacketType.PING);
 export const NOOP_PACKET = new OutPacket(PacketType.NOOP);
 export const CLOSE_PACKET = new OutPacket(PacketType.CLOSE);
 export const PONG_PROBE_PACKET = new OutPacket(PacketType.PONG, "probe");
+/** The answer to a v3 client's ping. */
+export const PONG_PACKET = new OutPacket(PacketType.PONG);
 
 /** The empty queue every idle session shares (never written to: see EngineSocket.enqueue). */
 const NO_PACKETS: OutPacket[] = [];
 
 const enum Timer {
   Ping,
+  /** v4: no pong after our ping; v3: no packet from the client for pingInterval + pingTimeout. */
   PongTimeout,
   CloseGrace,
   UpgradeTimeout,
@@ -87,14 +93,19 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     readonly id: string,
     private _request: EngineRequest,
     private _transport: Transport,
+    /** The Engine.IO revision the client speaks. */
+    readonly protocol: EngineProtocol = 4,
   ) {
     super(null, Timer.Ping);
-    host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
+    // v4: the server pings. v3: the client pings and the server answers, so the server only
+    // watches for silence (engine.io 3 restarts that watch on every packet it receives).
+    if (protocol === 4) host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
+    else this.awaitClientPing();
   }
 
-  /** Protocol revision spoken by the client (4; v3 clients are a later addition). */
-  get protocol(): 4 {
-    return 4;
+  private awaitClientPing(): void {
+    const o = this.host.options;
+    this.host.timers.schedule(this, o.pingInterval + o.pingTimeout, Timer.PongTimeout);
   }
 
   /** The request that opened the session (handshake GET or WebSocket upgrade). */
@@ -233,6 +244,14 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   /** @internal A packet decoded by the active transport. */
   onPacket(packet: Packet): void {
     if (this.readyState !== "open") return;
+    if (this.protocol === 3) {
+      this.awaitClientPing();
+      if (packet.type === PacketType.PING) {
+        this.sendPacket(PONG_PACKET);
+        return;
+      }
+      if (packet.type === PacketType.PONG) return; // not part of v3's heartbeat
+    }
     switch (packet.type) {
       case PacketType.PONG:
         this.host.timers.schedule(this, this.host.options.pingInterval, Timer.Ping);
@@ -241,6 +260,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
         this.host.onSessionMessage(this, packet.data ?? "");
         break;
       case PacketType.CLOSE:
+        this._transport.close(true);
         this.abort("transport close");
         break;
       case PacketType.NOOP:

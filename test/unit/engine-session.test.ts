@@ -628,8 +628,18 @@ describe("EngineServer over fake HTTP: handshake and polling", () => {
     const post = await rig.post(sid, "1");
     assert.equal(post.text, "ok");
     assert.deepEqual(rig.closes, [[sid, "transport close"]]);
-    assert.equal(get.text, "1", "the waiting poll learns about it");
+    // The reference server releases the waiting poll with a noop: the client asked for the close.
+    assert.equal(get.text, "6", "the waiting poll is released");
     assert.equal(rig.engine.sessions.get(sid), undefined);
+  });
+
+  test("a close the server starts still reaches the waiting poll as 1", async () => {
+    const rig = new Rig();
+    const { sid } = await rig.handshake();
+    const get = rig.get(sid);
+    rig.engine.disconnect(sid);
+    rig.runFlushes();
+    assert.equal((await get).text, "1");
   });
 
   for (const [name, body] of [
@@ -1089,10 +1099,15 @@ describe("EngineServer WebSocket sessions", () => {
     assert.equal(late.status, 400);
     assert.deepEqual(late.json, errorBody(3, "Bad request"));
     assert.equal(rig.socket(sid).readyState, "open");
-    // A second upgrade request is refused.
+    // A second upgrade request completes its WebSocket handshake, and that socket is closed at
+    // once (reference behaviour), without disturbing the session.
     const again = await rig.engine.prepareUpgrade(fakeRequest("GET", `${WS}&sid=${sid}`));
-    assert.equal(again.ok, false);
-    if (!again.ok) assert.deepEqual(JSON.parse(again.body), errorBody(3, "Bad request"));
+    assert.equal(again.ok, true);
+    const latePeer = new FakePeer();
+    rig.engine.acceptWebSocket(again as Extract<UpgradeDecision, { ok: true }>, latePeer);
+    assert.ok(latePeer.closed);
+    assert.deepEqual(latePeer.frames, []);
+    assert.equal(rig.socket(sid).readyState, "open");
     // Heartbeats now travel over the WebSocket.
     rig.clock.advance(1001);
     rig.runFlushes();
@@ -1275,13 +1290,17 @@ describe("EngineServer WebSocket sessions", () => {
     assert.equal(get.answered, false, "no longer probed: the GET waits");
   });
 
-  test("upgrade refused while another probe is in progress, or with allowUpgrades false", async () => {
+  test("a second probe while one is in progress is closed after its handshake; allowUpgrades false refuses", async () => {
     const rig = new Rig();
     const { sid } = await rig.handshake();
-    await rig.probe(sid);
+    const first = await rig.probe(sid);
     const second = await rig.engine.prepareUpgrade(fakeRequest("GET", `${WS}&sid=${sid}`));
-    assert.equal(second.ok, false);
-    if (!second.ok) assert.deepEqual([second.status, JSON.parse(second.body)], [400, errorBody(3, "Bad request")]);
+    assert.equal(second.ok, true);
+    const secondPeer = new FakePeer();
+    rig.engine.acceptWebSocket(second as Extract<UpgradeDecision, { ok: true }>, secondPeer);
+    assert.ok(secondPeer.closed);
+    assert.equal(first.peer.closed, null, "the first probe goes on");
+    assert.equal(rig.socket(sid).upgrading, true);
 
     const noUpgrades = new Rig({ allowUpgrades: false });
     const s = await noUpgrades.handshake();

@@ -1,15 +1,15 @@
-// HTTP long-polling (Engine.IO v4 "polling" transport): GET receives a payload, POST sends one.
+// HTTP long-polling (the "polling" transport): GET receives a payload, POST sends one. How packets
+// are framed in the bodies (Engine.IO v4, or v3 text, binary or JSONP) is the session's framing.
 // At most one GET and one POST may be in flight per session; a second concurrent one is a
 // protocol violation that closes the session (reference server behaviour).
 
-import { decodePayload, encodePayload, type Packet } from "../protocol/packet.js";
+import type { Packet } from "../protocol/packet.js";
 import { EngineErrorCode } from "../protocol/errors.js";
-import { CLOSE_PACKET, type EngineSocket, type Transport } from "../socket.js";
+import { CLOSE_PACKET, NOOP_PACKET, type EngineSocket, type Transport } from "../socket.js";
 import type { HttpExchange } from "../http.js";
 import type { SessionHost } from "../session-host.js";
 import type { OutPacket } from "../out-packet.js";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+import type { PollingFraming } from "./polling-framing.js";
 
 export class PollingTransport implements Transport {
   readonly name = "polling" as const;
@@ -18,7 +18,10 @@ export class PollingTransport implements Transport {
   private posting = false;
   private closed = false;
 
-  constructor(private readonly host: SessionHost) {}
+  constructor(
+    private readonly host: SessionHost,
+    readonly framing: PollingFraming,
+  ) {}
 
   get writable(): boolean {
     return this.pending !== null;
@@ -63,15 +66,7 @@ export class PollingTransport implements Transport {
       socket.abort("transport error");
       return;
     }
-    let text: string;
-    try {
-      text = utf8.decode(result.body);
-    } catch {
-      this.reject(exchange);
-      socket.abort("parse error");
-      return;
-    }
-    const decoded = decodePayload(text);
+    const decoded = this.framing.decode(result.body, exchange.request.header("content-type"), Infinity);
     if (!decoded.ok) {
       this.reject(exchange);
       socket.abort("parse error");
@@ -89,13 +84,18 @@ export class PollingTransport implements Transport {
     const exchange = this.pending;
     if (exchange === null) return;
     this.pending = null;
-    this.host.respondPoll(exchange, encodePayload(packets));
+    this.respond(exchange, packets);
   }
 
-  close(): void {
+  private respond(exchange: HttpExchange, packets: readonly OutPacket[]): void {
+    const body = this.framing.encode(packets);
+    this.host.respondPoll(exchange, body, this.framing.contentType(body));
+  }
+
+  close(clientClosed = false): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.pending !== null) this.send([CLOSE_PACKET]);
+    if (this.pending !== null) this.send([clientClosed ? NOOP_PACKET : CLOSE_PACKET]);
   }
 
   discard(): void {
@@ -104,7 +104,7 @@ export class PollingTransport implements Transport {
     const exchange = this.pending;
     if (exchange !== null) {
       this.pending = null;
-      this.host.respondPoll(exchange, "6");
+      this.respond(exchange, [NOOP_PACKET]);
     }
   }
 

@@ -3,10 +3,12 @@
 // `2probe` and `5` are meaningful until the session switches to it.
 
 import { decodeFrame, PacketType } from "../protocol/packet.js";
+import { decodeFrameV3 } from "../protocol/packet-v3.js";
 import { PONG_PROBE_PACKET, type EngineSocket, type ProbeTransport } from "../socket.js";
 import type { OutPacket } from "../out-packet.js";
-import type { WebSocketPeer } from "../http.js";
+import type { OutFrame, WebSocketPeer } from "../http.js";
 import type { SessionHost } from "../session-host.js";
+import type { EngineProtocol } from "../options.js";
 
 export class WebSocketTransport implements ProbeTransport {
   readonly name = "websocket" as const;
@@ -14,13 +16,23 @@ export class WebSocketTransport implements ProbeTransport {
   /** True until the session switches to this transport (only for upgrades from polling). */
   probe: boolean;
   private closed = false;
+  /**
+   * The WebSocket, for the layer above to ask for native capabilities (topic publish). Only v4
+   * sessions expose it: a natively published frame is the v4 form, and a v3 client reads binary
+   * frames differently, so v3 sessions always take the per-socket path.
+   */
+  readonly peer: WebSocketPeer | undefined;
 
   constructor(
     private readonly host: SessionHost,
-    readonly peer: WebSocketPeer,
+    private readonly ws: WebSocketPeer,
     probe: boolean,
+    private readonly protocol: EngineProtocol = 4,
+    /** v3 only: the client asked for binary as base64 text (`b64=1`). */
+    private readonly base64 = false,
   ) {
     this.probe = probe;
+    this.peer = protocol === 4 ? ws : undefined;
   }
 
   get writable(): boolean {
@@ -28,11 +40,18 @@ export class WebSocketTransport implements ProbeTransport {
   }
 
   get bufferedAmount(): number {
-    return this.peer.bufferedAmount;
+    return this.ws.bufferedAmount;
   }
 
   send(packets: readonly OutPacket[]): void {
-    if (!this.closed) this.peer.sendFrames(packets);
+    if (this.closed) return;
+    if (this.protocol === 4) {
+      this.ws.sendFrames(packets);
+      return;
+    }
+    const frames: OutFrame[] = [];
+    for (let i = 0; i < packets.length; i++) frames.push(packets[i]!.frameV3(this.base64));
+    this.ws.sendFrames(frames);
   }
 
   /** A frame from the client: text as a string, binary as bytes. */
@@ -42,11 +61,11 @@ export class WebSocketTransport implements ProbeTransport {
     const size = typeof frame === "string" ? frame.length : frame.byteLength;
     if (size > this.host.options.maxHttpBufferSize) {
       // Adapters configure their WebSocket server with this limit too; this guards those that cannot.
-      this.peer.close(1009, "message too big");
+      this.ws.close(1009, "message too big");
       if (!this.probe) socket.onTransportClose(this, "transport error");
       return;
     }
-    const decoded = decodeFrame(frame);
+    const decoded = this.protocol === 4 ? decodeFrame(frame) : decodeFrameV3(frame);
     if (!decoded.ok) {
       if (this.probe) this.close();
       else socket.onTransportClose(this, "parse error");
@@ -55,7 +74,7 @@ export class WebSocketTransport implements ProbeTransport {
     const packet = decoded.value;
     if (this.probe) {
       if (packet.type === PacketType.PING && packet.data === "probe") {
-        this.peer.sendFrames([PONG_PROBE_PACKET]);
+        this.ws.sendFrames([PONG_PROBE_PACKET]);
         socket.onProbe(this);
       } else if (packet.type === PacketType.UPGRADE) {
         if (socket.completeUpgrade(this)) this.probe = false;
@@ -81,7 +100,7 @@ export class WebSocketTransport implements ProbeTransport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.peer.close(1000);
+    this.ws.close(1000);
     if (this.probe) this.socket?.onProbeClosed(this);
   }
 
