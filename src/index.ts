@@ -15,6 +15,7 @@ export type {
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
+  DisconnectOptions,
   DisconnectReason,
   EmitOptions,
   Environ,

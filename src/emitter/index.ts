@@ -9,12 +9,14 @@ import { ClusterNode, type ClusterErrorEvent, type ClusterEvents } from "../mana
 import type { ClusterMessage } from "../manager/pubsub/envelope.js";
 import { fromArgList, toArgList } from "../socket/args.js";
 import { SockjetError, TimeoutError } from "../socket/errors.js";
+import type { DisconnectOptions } from "../socket/types.js";
 import { RESERVED_EVENTS } from "../socket/protocol/packet.js";
 import type { JsonCodec } from "../socket/protocol/packet.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
 import { LazyDriver, loadDriver } from "./driver-url.js";
 
 export { Args, args } from "../socket/args.js";
+export type { DisconnectOptions } from "../socket/types.js";
 export { brokerOf, loadDriver } from "./driver-url.js";
 
 export interface EmitterOptions {
@@ -223,10 +225,13 @@ export class Emitter {
     return this.publish({ type: "close_room", host: this.hostId, namespace, room });
   }
 
-  /** Disconnects a client from a namespace, on whichever server holds it. */
-  disconnect(sid: string, namespace = "/"): Promise<void> {
+  /**
+   * Disconnects a client from a namespace, on whichever server holds it. `{ close: true }` closes
+   * its whole connection: every namespace, then the transport.
+   */
+  disconnect(sid: string, namespace = "/", options: DisconnectOptions = {}): Promise<void> {
     checkNamespace(namespace);
-    return this.publish({ type: "disconnect", host: this.hostId, namespace, sid });
+    return this.publish({ type: "disconnect", host: this.hostId, namespace, sid, ...(options.close === true ? { close: true } : {}) });
   }
 
   /** The same operations, scoped to one namespace. */
@@ -274,7 +279,7 @@ export class NamespaceEmitter {
   closeRoom(room: string): Promise<void> {
     return this.emitter.closeRoom(room, this.namespace);
   }
-  disconnect(sid: string): Promise<void> {
-    return this.emitter.disconnect(sid, this.namespace);
+  disconnect(sid: string, options: DisconnectOptions = {}): Promise<void> {
+    return this.emitter.disconnect(sid, this.namespace, options);
   }
 }

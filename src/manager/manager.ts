@@ -39,6 +39,8 @@ export interface DisconnectOperation {
   type: "disconnect";
   namespace: string;
   sid: string;
+  /** Close the client's whole connection (every namespace, then the transport), not only this namespace. */
+  close?: boolean;
 }
 
 export type Operation = EmitOperation | RoomOperation | CloseRoomOperation | DisconnectOperation;
@@ -63,8 +65,11 @@ export interface ManagerHost {
   leftRoom?(namespace: string, sid: string, room: string): void;
   /** Emits to one local sid with an acknowledgement callback. Returns false if the sid is not here. */
   deliverWithAck(namespace: string, sid: string, event: string, args: unknown[], callback: AckCallback): boolean;
-  /** Disconnects a local sid from a namespace (sends DISCONNECT, runs the disconnect handler). */
-  disconnectLocal(namespace: string, sid: string): void;
+  /**
+   * Disconnects a local sid from a namespace (sends DISCONNECT, runs the disconnect handler).
+   * `close`: every namespace of the sid's connection, then the connection itself.
+   */
+  disconnectLocal(namespace: string, sid: string, close?: boolean): void;
   /** Is this sid connected to this process? */
   isLocal(namespace: string, sid: string): boolean;
   /** The server's logger (broker managers log connection loss and lost operations through it). */

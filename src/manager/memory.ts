@@ -50,7 +50,7 @@ export class InMemoryManager implements ClientManager {
       case "close_room":
         return this.closeRoom(operation.namespace, operation.room);
       case "disconnect":
-        if (this.host?.isLocal(operation.namespace, operation.sid)) this.host.disconnectLocal(operation.namespace, operation.sid);
+        if (this.host?.isLocal(operation.namespace, operation.sid)) this.host.disconnectLocal(operation.namespace, operation.sid, operation.close === true);
         return;
     }
   }

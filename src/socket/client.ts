@@ -57,6 +57,12 @@ export class NamespaceSocket {
    */
   topicPeer: WebSocketPeer | null = null;
 
+  /**
+   * Packets emitted to this socket while its connect handler runs: they leave right behind the
+   * CONNECT packet, since clients drop events of a namespace they have not joined yet.
+   */
+  private held: OutPacket[] | null = null;
+
   constructor(
     readonly sid: string,
     readonly namespace: string,
@@ -93,8 +99,21 @@ export class NamespaceSocket {
   }
 
   send(packets: readonly OutPacket[]): void {
+    if (this.state === "connecting") {
+      const held = (this.held ??= []);
+      for (let i = 0; i < packets.length; i++) held.push(packets[i]!);
+      return;
+    }
     const engine = this.client.engine;
     for (let i = 0; i < packets.length; i++) engine.sendPacket(packets[i]!);
+  }
+
+  /** The connect was decided: what was held goes out (after CONNECT), or is dropped (refused). */
+  releaseHeld(deliver: boolean): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    if (deliver) this.send(held);
   }
 }
 
@@ -147,6 +166,11 @@ export class Client extends NamespaceSlots implements TimerTarget {
   decoder: Decoder | null = null;
   private connectTimer: TimerEntry | null;
   private _environ: Environ | null = null;
+  /**
+   * Engine.IO v3 clients (Socket.IO protocol v4) put a query string on their namespace connects
+   * (`0/chat?token=abc,`): the parsed query per namespace, for that namespace's environ.
+   */
+  connectQueries: Map<string, Record<string, string>> | null = null;
 
   constructor(
     readonly engine: EngineSocket,
@@ -190,6 +214,22 @@ export class Client extends NamespaceSlots implements TimerTarget {
     if (this.engine.request.raw === undefined) return;
     this.engine.detachRequest();
     this._environ = null;
+  }
+
+  /** The Socket.IO protocol revision of the client: 5, or 4 for Engine.IO v3 clients. */
+  get protocol(): 4 | 5 {
+    return this.engine.protocol === 3 ? 4 : 5;
+  }
+
+  /**
+   * The environ of one namespace: the handshake's, with the namespace's connect query (v3
+   * clients) added to `query` where the handshake's query does not set the same key, as
+   * socket.io 2 merges them.
+   */
+  environFor(namespace: string): Environ {
+    const environ = this.environ();
+    const extra = this.connectQueries?.get(namespace);
+    return extra === undefined ? environ : { ...environ, query: { ...extra, ...environ.query } };
   }
 
   /** The handshake request, as the connect handler's environ (built once, on first use). */

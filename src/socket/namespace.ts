@@ -9,6 +9,7 @@ import type {
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
+  DisconnectOptions,
   EmitOptions,
   Environ,
   EventHandler,
@@ -119,8 +120,8 @@ export class Namespace<Listen extends EventsMap = DefaultEvents, Emit extends Ev
     return this.server.rooms(sid, this.namespace);
   }
 
-  disconnect(sid: string): Promise<void> {
-    return this.server.disconnect(sid, this.namespace);
+  disconnect(sid: string, options: DisconnectOptions = {}): Promise<void> {
+    return this.server.disconnect(sid, this.namespace, options);
   }
 
   getSession<T extends object = Record<string, unknown>>(sid: string): T {

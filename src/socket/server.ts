@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from "n
 import type { Duplex } from "node:stream";
 import { EngineServer, type EngineHandler } from "../engine/server.js";
 import { EngineSocket, type CloseReason } from "../engine/socket.js";
-import type { TopicPublisher, WebSocketPeer } from "../engine/http.js";
+import { parseQuery, type TopicPublisher, type WebSocketPeer } from "../engine/http.js";
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
@@ -28,6 +28,7 @@ import type {
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
+  DisconnectOptions,
   DisconnectReason,
   EmitOptions,
   Environ,
@@ -39,7 +40,19 @@ import type { EmitRest, EventNames } from "./typing.js";
 import type { Logger } from "../util/logger.js";
 import { randomId } from "../util/random-id.js";
 
-const DEFAULT_REFUSAL = { message: "Connection rejected by server" };
+type RefusalPayload = { message: string; data?: unknown };
+
+const DEFAULT_REFUSAL: RefusalPayload = { message: "Connection rejected by server" };
+
+/** Engine.IO's own query parameters: not part of a v3 client's main-namespace auth. */
+const ENGINE_QUERY_KEYS = new Set(["EIO", "transport", "t", "sid", "b64", "j"]);
+
+/** The handshake's query without Engine.IO's parameters (the main-namespace auth of v3 clients). */
+function handshakeQuery(url: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of parseQuery(url)) if (!ENGINE_QUERY_KEYS.has(key)) out[key] = value;
+  return out;
+}
 
 /**
  * Topics of native publish (Bun): one per namespace and one per room of a namespace. The prefix
@@ -245,10 +258,14 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     return this.manager.getRooms(namespace, sid);
   }
 
-  /** Disconnects a client from a namespace (it receives a DISCONNECT packet). */
-  async disconnect(sid: string, namespace = "/"): Promise<void> {
+  /**
+   * Disconnects a client from a namespace (it receives a DISCONNECT packet). With `{ close: true }`
+   * it closes the client's whole connection: every namespace, then the transport. Either way the
+   * sid may be on another server of a cluster.
+   */
+  async disconnect(sid: string, namespace = "/", options: DisconnectOptions = {}): Promise<void> {
     await this.ready;
-    await this.manager.execute({ type: "disconnect", namespace, sid });
+    await this.manager.execute({ type: "disconnect", namespace, sid, ...(options.close === true ? { close: true } : {}) });
   }
 
   /** The session object of a client (an empty object until something is saved). */
@@ -276,7 +293,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   /** The connect-time request of a client (python-socketio's `get_environ`). */
   getEnviron(sid: string, namespace = "/"): Environ | undefined {
-    return this.localSocket(namespace, sid)?.client.environ();
+    return this.localSocket(namespace, sid)?.client.environFor(namespace);
   }
 
   /** Sids of local clients in a room (or the whole namespace). */
@@ -345,7 +362,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   private readonly engineHandler: EngineHandler = {
     onOpen: (engine: EngineSocket) => {
-      engine.data = new Client(engine, this.engine.timers, this.connectTimeout);
+      const client = new Client(engine, this.engine.timers, this.connectTimeout);
+      engine.data = client;
+      // Socket.IO protocol v4 (Engine.IO v3 clients): the main namespace is joined with the
+      // session, without a CONNECT from the client; its auth is the handshake's query.
+      if (client.protocol === 4) this.handleConnect(client, "/", handshakeQuery(engine.request.url));
     },
     onMessage: (engine: EngineSocket, data: string | Uint8Array) => {
       const client = engine.data as Client;
@@ -378,7 +399,8 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     const socket = client.sockets.get(packet.nsp);
     switch (packet.type) {
       case PacketType.CONNECT:
-        this.handleConnect(client, packet.nsp, packet.data);
+        if (client.protocol === 4) this.handleConnectV4(client, packet.nsp);
+        else this.handleConnect(client, packet.nsp, packet.data);
         return;
       case PacketType.DISCONNECT:
         if (socket) this.closeSocket(socket, "client disconnect", false);
@@ -402,9 +424,25 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     return this.namespaces.has(namespace) || this.namespaces.has("*");
   }
 
+  /**
+   * A namespace connect of Socket.IO protocol v4, `0/chat?token=abc,`: the query string is the
+   * connect handler's `auth` (an object of its parameters) and joins the namespace's environ.
+   */
+  private handleConnectV4(client: Client, nspWithQuery: string): void {
+    const q = nspWithQuery.indexOf("?");
+    if (q === -1) {
+      this.handleConnect(client, nspWithQuery, {});
+      return;
+    }
+    const namespace = nspWithQuery.slice(0, q);
+    const query = Object.fromEntries(parseQuery(nspWithQuery));
+    if (!client.sockets.has(namespace)) (client.connectQueries ??= new Map()).set(namespace, query);
+    this.handleConnect(client, namespace, query);
+  }
+
   private handleConnect(client: Client, namespace: string, auth: unknown): void {
     if (!this.acceptsNamespace(namespace)) {
-      this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: { message: "Invalid namespace" } });
+      this.sendConnectError(client, namespace, { message: "Invalid namespace" });
       return;
     }
     if (client.sockets.has(namespace)) {
@@ -436,14 +474,14 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     }
   }
 
-  private refusalOf(socket: NamespaceSocket, err: unknown): object {
+  private refusalOf(socket: NamespaceSocket, err: unknown): RefusalPayload {
     if (err instanceof ConnectionRefusedError) return err.toPayload();
     this.logger.error("connect handler failed; refusing the connection", { namespace: socket.namespace, sid: socket.sid, err });
     return DEFAULT_REFUSAL;
   }
 
   /** The connect handler has decided: accept, or refuse (CONNECT_ERROR, or DISCONNECT under alwaysConnect). */
-  private finishConnect(socket: NamespaceSocket, refusal: object | null): void {
+  private finishConnect(socket: NamespaceSocket, refusal: RefusalPayload | null): void {
     const client = socket.client;
     client.detachRequest();
     if (socket.state === "closed") return; // the client went away while the handler ran
@@ -451,8 +489,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       if (this.alwaysConnect) {
         this.sendControl(client, { type: PacketType.DISCONNECT, nsp: socket.namespace });
       } else {
-        this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: socket.namespace, data: refusal });
+        this.sendConnectError(client, socket.namespace, refusal);
       }
+      socket.releaseHeld(false);
       socket.state = "closed";
       this.unsubscribeTopics(socket);
       this.forget(socket);
@@ -462,10 +501,23 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   }
 
   private acceptConnect(socket: NamespaceSocket): void {
+    const client = socket.client;
     socket.state = "connected";
-    socket.client.connected();
-    this.sendControl(socket.client, { type: PacketType.CONNECT, nsp: socket.namespace, data: { sid: socket.sid } });
+    client.connected();
+    // Protocol v5 tells the client its sid; v4 clients take the Engine.IO session id as theirs.
+    const data = client.protocol === 5 ? { sid: socket.sid } : undefined;
+    this.sendControl(client, { type: PacketType.CONNECT, nsp: socket.namespace, data });
+    socket.releaseHeld(true);
     this.subscribeTopics(socket);
+  }
+
+  /**
+   * Refuses a namespace connect. Protocol v5 sends `{message, data?}`; v4 (socket.io 2) sends one
+   * datum, the refusal's data when it has any and its message otherwise.
+   */
+  private sendConnectError(client: Client, namespace: string, refusal: RefusalPayload): void {
+    const data = client.protocol === 5 ? refusal : "data" in refusal ? refusal.data : refusal.message;
+    this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data });
   }
 
   // ---- native publish (runtimes with the capability: Bun) ---------------------------------------
@@ -513,9 +565,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   /** Runs the connect handler, building the environ only when there is one to receive it. */
   private runConnectHandler(namespace: string, sid: string, client: Client, auth: unknown): unknown {
     const own = this.namespaces.get(namespace)?.handler("connect");
-    if (own) return own(sid, client.environ(), auth);
+    if (own) return own(sid, client.environFor(namespace), auth);
     const any = this.namespaces.get("*")?.handler("connect");
-    if (any) return any(namespace, sid, client.environ(), auth);
+    if (any) return any(namespace, sid, client.environFor(namespace), auth);
     return true;
   }
 
@@ -565,6 +617,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private closeSocket(socket: NamespaceSocket, reason: DisconnectReason, notifyClient: boolean): void {
     if (socket.state === "closed") return;
     const wasConnected = socket.state === "connected";
+    socket.releaseHeld(false);
     socket.state = "closed";
     // Closed sockets receive nothing (the disconnect handler below may still broadcast to its rooms).
     this.unsubscribeTopics(socket);
@@ -642,9 +695,18 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       socket.send(this.encodeEvent(namespace, event, args, id));
       return true;
     },
-    disconnectLocal: (namespace, sid) => {
+    disconnectLocal: (namespace, sid, close) => {
       const socket = this.localSocket(namespace, sid);
-      if (socket !== null) this.closeSocket(socket, "server disconnect", true);
+      if (socket === null) return;
+      if (close !== true) {
+        this.closeSocket(socket, "server disconnect", true);
+        return;
+      }
+      // socket.io's disconnect(true): a DISCONNECT for every namespace (so that the client does
+      // not reconnect), then the session closes behind them.
+      const client = socket.client;
+      for (const each of client.sockets.values()) this.closeSocket(each, "server disconnect", true);
+      client.engine.close("forced close");
     },
     isLocal: (namespace, sid) => this.localSocket(namespace, sid) !== null,
   };

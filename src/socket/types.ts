@@ -83,6 +83,15 @@ export interface EmitOptions {
   callback?: AckCallback;
 }
 
+export interface DisconnectOptions {
+  /**
+   * Close the client's whole connection: it leaves every namespace it joined (each receives a
+   * DISCONNECT packet), then its Engine.IO session and transport close (socket.io's
+   * `socket.disconnect(true)`). Default false: only the given namespace.
+   */
+  close?: boolean;
+}
+
 export interface CallOptions {
   /** The sid to call (required). */
   to: string;

@@ -12,7 +12,7 @@
 //   emit        {"type":"emit","host","namespace","event","args","rooms":[..]|null,"skip":[..],"request"?,"attachments"?}
 //   enter_room  {"type":"enter_room","host","namespace","sid","room"}      (likewise leave_room)
 //   close_room  {"type":"close_room","host","namespace","room"}
-//   disconnect  {"type":"disconnect","host","namespace","sid"}
+//   disconnect  {"type":"disconnect","host","namespace","sid","close"?}   (close: the whole connection)
 //   callback    {"type":"callback","host","to","request","args","attachments"?}
 //
 // `host` is the publisher's host id; `request` names an emit whose acknowledgements must be routed
@@ -50,7 +50,7 @@ export type ClusterMessage =
     }
   | { type: "enter_room" | "leave_room"; host: string; namespace: string; sid: string; room: string }
   | { type: "close_room"; host: string; namespace: string; room: string }
-  | { type: "disconnect"; host: string; namespace: string; sid: string }
+  | { type: "disconnect"; host: string; namespace: string; sid: string; close?: boolean }
   | { type: "callback"; host: string; to: string; request: string; args: unknown[] };
 
 export type DecodedMessage = { ok: true; message: ClusterMessage } | { ok: false; message: string };
@@ -166,9 +166,10 @@ export function decodeMessage(payload: Uint8Array, json: JsonCodec = defaultJson
       return { ok: true, message: { type: "close_room", host, namespace, room } };
     }
     case "disconnect": {
-      const { host, namespace, sid } = h;
+      const { host, namespace, sid, close } = h;
       if (!isString(namespace) || !isString(sid)) return { ok: false, message: "malformed disconnect" };
-      return { ok: true, message: { type: "disconnect", host, namespace, sid } };
+      if (close !== undefined && typeof close !== "boolean") return { ok: false, message: "malformed disconnect close" };
+      return { ok: true, message: close === true ? { type: "disconnect", host, namespace, sid, close } : { type: "disconnect", host, namespace, sid } };
     }
     case "callback": {
       const { host, to, request, args } = h;

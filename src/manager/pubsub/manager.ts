@@ -125,7 +125,7 @@ export class PubSubManager extends InMemoryManager {
         }
         const message: ClusterMessage =
           operation.type === "disconnect"
-            ? { type: "disconnect", host: this.hostId, namespace: operation.namespace, sid: operation.sid }
+            ? { type: "disconnect", host: this.hostId, namespace: operation.namespace, sid: operation.sid, ...(operation.close === true ? { close: true } : {}) }
             : { type: operation.type, host: this.hostId, namespace: operation.namespace, sid: operation.sid, room: operation.room };
         await this.publish(message, operation);
         return;
