@@ -174,14 +174,15 @@ export class EngineServer implements SessionHost {
         // A WebSocket handshake must come as an upgrade request, not a plain GET.
         if (transport !== "polling") return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
         const allowed = this.allowed(request);
+        // The framing carries the session's protocol.
         const framing = protocol === 4 ? POLLING_V4 : this.framingV3(query);
         if (allowed instanceof Promise) {
           return allowed.then(
-            (ok) => this.handshakePolling(exchange, ok, protocol, framing),
+            (ok) => this.handshakePolling(exchange, ok, framing),
             (err: unknown) => this.requestFailed(exchange, err),
           );
         }
-        return this.handshakePolling(exchange, allowed, protocol, framing);
+        return this.handshakePolling(exchange, allowed, framing);
       }
       const socket = this.sessions.get(sid);
       if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
@@ -218,16 +219,16 @@ export class EngineServer implements SessionHost {
     return query.has("b64") ? POLLING_V3_BASE64 : POLLING_V3_XHR2;
   }
 
-  private handshakePolling(exchange: HttpExchange, allowed: boolean, protocol: EngineProtocol, framing: PollingFraming): void {
+  private handshakePolling(exchange: HttpExchange, allowed: boolean, framing: PollingFraming): void {
     const request = exchange.request;
     if (!allowed) return this.fail(exchange, EngineErrorCode.FORBIDDEN);
     if (this.closing) return this.fail(exchange, EngineErrorCode.FORBIDDEN, "Server is shutting down");
     const sid = this.newId(request);
     const transport = new PollingTransport(this, framing);
-    const socket = new EngineSocket(this, sid, request, transport, protocol);
+    const socket = new EngineSocket(this, sid, request, transport);
     transport.socket = socket;
     this.sessions.set(sid, socket);
-    const body = framing.encode([this.openPacket(sid, "polling", protocol)]);
+    const body = framing.encode([this.openPacket(sid, "polling", framing.protocol)]);
     const headers: ResponseHeaders = { "Content-Type": framing.contentType(body) };
     corsHeaders(this.options.cors, request, headers);
     this.setCookie(sid, headers);
@@ -303,7 +304,7 @@ export class EngineServer implements SessionHost {
     }
     const sid = decision.newSid!;
     const transport = new WebSocketTransport(this, peer, false, protocol, base64);
-    const socket = new EngineSocket(this, sid, decision.request, transport, protocol);
+    const socket = new EngineSocket(this, sid, decision.request, transport);
     transport.socket = socket;
     this.sessions.set(sid, socket);
     peer.sendFrames([this.openPacket(sid, "websocket", protocol)]);

@@ -21,6 +21,8 @@ export type CloseReason =
 /** What the session needs from a transport. */
 export interface Transport {
   readonly name: TransportName;
+  /** The Engine.IO revision of the session (a session's transports all speak the same one). */
+  readonly protocol: EngineProtocol;
   /** True when `send` may be called now (a long-poll is waiting, or the WebSocket is open). */
   readonly writable: boolean;
   /** Bytes the transport has accepted but not yet written. */
@@ -93,14 +95,17 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     readonly id: string,
     private _request: EngineRequest,
     private _transport: Transport,
-    /** The Engine.IO revision the client speaks. */
-    readonly protocol: EngineProtocol = 4,
   ) {
     super(null, Timer.Ping);
     // v4: the server pings. v3: the client pings and the server answers, so the server only
     // watches for silence (engine.io 3 restarts that watch on every packet it receives).
-    if (protocol === 4) host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
+    if (_transport.protocol === 4) host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
     else this.awaitClientPing();
+  }
+
+  /** The Engine.IO revision the client speaks (kept by the transport: no field per session). */
+  get protocol(): EngineProtocol {
+    return this._transport.protocol;
   }
 
   private awaitClientPing(): void {

@@ -14,6 +14,14 @@ import { fromArgList } from "./args.js";
 
 export type SocketState = "connecting" | "connected" | "closed";
 
+/** Per-connection state that most connections never need (see Client.extra). */
+interface ClientExtra {
+  /** Packets held for namespace sockets whose connect handler is running. */
+  held?: Map<NamespaceSocket, OutPacket[]>;
+  /** Namespace → the query of its v3 connect packet. */
+  queries?: Map<string, Record<string, string>>;
+}
+
 /** A `call()` waiting for its acknowledgement; the shared timer queue times it out. */
 export class PendingCall implements TimerTarget {
   readonly timer: TimerEntry;
@@ -57,12 +65,6 @@ export class NamespaceSocket {
    */
   topicPeer: WebSocketPeer | null = null;
 
-  /**
-   * Packets emitted to this socket while its connect handler runs: they leave right behind the
-   * CONNECT packet, since clients drop events of a namespace they have not joined yet.
-   */
-  private held: OutPacket[] | null = null;
-
   constructor(
     readonly sid: string,
     readonly namespace: string,
@@ -100,8 +102,7 @@ export class NamespaceSocket {
 
   send(packets: readonly OutPacket[]): void {
     if (this.state === "connecting") {
-      const held = (this.held ??= []);
-      for (let i = 0; i < packets.length; i++) held.push(packets[i]!);
+      this.client.hold(this, packets);
       return;
     }
     const engine = this.client.engine;
@@ -110,10 +111,8 @@ export class NamespaceSocket {
 
   /** The connect was decided: what was held goes out (after CONNECT), or is dropped (refused). */
   releaseHeld(deliver: boolean): void {
-    const held = this.held;
-    if (held === null) return;
-    this.held = null;
-    if (deliver) this.send(held);
+    const held = this.client.takeHeld(this);
+    if (held !== undefined && deliver) this.send(held);
   }
 }
 
@@ -166,11 +165,8 @@ export class Client extends NamespaceSlots implements TimerTarget {
   decoder: Decoder | null = null;
   private connectTimer: TimerEntry | null;
   private _environ: Environ | null = null;
-  /**
-   * Engine.IO v3 clients (Socket.IO protocol v4) put a query string on their namespace connects
-   * (`0/chat?token=abc,`): the parsed query per namespace, for that namespace's environ.
-   */
-  connectQueries: Map<string, Record<string, string>> | null = null;
+  /** What few connections need, in one field that stays null for the others. */
+  private extra: ClientExtra | null = null;
 
   constructor(
     readonly engine: EngineSocket,
@@ -216,6 +212,29 @@ export class Client extends NamespaceSlots implements TimerTarget {
     this._environ = null;
   }
 
+  /**
+   * Keeps packets emitted to a namespace socket while its connect handler runs: they leave right
+   * behind the CONNECT packet, since clients drop events of a namespace they have not joined yet.
+   */
+  hold(socket: NamespaceSocket, packets: readonly OutPacket[]): void {
+    const held = ((this.extra ??= {}).held ??= new Map());
+    let list = held.get(socket);
+    if (list === undefined) held.set(socket, (list = []));
+    for (let i = 0; i < packets.length; i++) list.push(packets[i]!);
+  }
+
+  takeHeld(socket: NamespaceSocket): OutPacket[] | undefined {
+    const held = this.extra?.held;
+    const list = held?.get(socket);
+    if (list !== undefined) held!.delete(socket);
+    return list;
+  }
+
+  /** Engine.IO v3 clients put a query on their namespace connects (`0/chat?token=abc,`): kept for that namespace's environ. */
+  setConnectQuery(namespace: string, query: Record<string, string>): void {
+    ((this.extra ??= {}).queries ??= new Map()).set(namespace, query);
+  }
+
   /** The Socket.IO protocol revision of the client: 5, or 4 for Engine.IO v3 clients. */
   get protocol(): 4 | 5 {
     return this.engine.protocol === 3 ? 4 : 5;
@@ -228,8 +247,8 @@ export class Client extends NamespaceSlots implements TimerTarget {
    */
   environFor(namespace: string): Environ {
     const environ = this.environ();
-    const extra = this.connectQueries?.get(namespace);
-    return extra === undefined ? environ : { ...environ, query: { ...extra, ...environ.query } };
+    const query = this.extra?.queries?.get(namespace);
+    return query === undefined ? environ : { ...environ, query: { ...query, ...environ.query } };
   }
 
   /** The handshake request, as the connect handler's environ (built once, on first use). */

@@ -434,13 +434,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.handleConnect(client, nspWithQuery, {});
       return;
     }
-    const namespace = nspWithQuery.slice(0, q);
     const query = Object.fromEntries(parseQuery(nspWithQuery));
-    if (!client.sockets.has(namespace)) (client.connectQueries ??= new Map()).set(namespace, query);
-    this.handleConnect(client, namespace, query);
+    this.handleConnect(client, nspWithQuery.slice(0, q), query, query);
   }
 
-  private handleConnect(client: Client, namespace: string, auth: unknown): void {
+  private handleConnect(client: Client, namespace: string, auth: unknown, v3Query?: Record<string, string>): void {
     if (!this.acceptsNamespace(namespace)) {
       this.sendConnectError(client, namespace, { message: "Invalid namespace" });
       return;
@@ -449,6 +447,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
       return;
     }
+    if (v3Query !== undefined) client.setConnectQuery(namespace, v3Query);
     const socket = new NamespaceSocket(randomId(), namespace, client);
     client.sockets.set(namespace, socket);
     this.sockets.set(socket.sid, socket);

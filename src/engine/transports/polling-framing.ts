@@ -14,8 +14,11 @@ import {
   jsonpIndex,
 } from "../protocol/packet-v3.js";
 import type { OutPacket } from "../out-packet.js";
+import type { EngineProtocol } from "../options.js";
 
 export interface PollingFraming {
+  /** The Engine.IO revision whose bodies these are. */
+  readonly protocol: EngineProtocol;
   /** The body of a poll response that carries these packets. */
   encode(packets: readonly OutPacket[]): string | Uint8Array;
   /** The Content-Type of a body that `encode` returned. */
@@ -42,6 +45,7 @@ const INVALID_UTF8 = { ok: false, code: "INVALID_UTF8" } as const;
 
 /** Engine.IO v4: packets joined by the record separator, binary as `b<base64>`. */
 export const POLLING_V4: PollingFraming = {
+  protocol: 4,
   encode: encodePayload,
   contentType: () => TEXT,
   decode(body, _contentType, maxPackets) {
@@ -52,6 +56,7 @@ export const POLLING_V4: PollingFraming = {
 
 /** v3 text framing only: clients that asked for base64 (`b64=1`). */
 export const POLLING_V3_BASE64: PollingFraming = {
+  protocol: 3,
   encode: encodeTextPayloadV3,
   contentType: () => TEXT,
   decode: decodeV3,
@@ -62,6 +67,7 @@ export const POLLING_V3_BASE64: PollingFraming = {
  * XHR to an ArrayBuffer response on `application/octet-stream`), any other the text framing.
  */
 export const POLLING_V3_XHR2: PollingFraming = {
+  protocol: 3,
   encode: (packets) => (hasBinaryPacket(packets) ? encodeBinaryPayloadV3(packets) : encodeTextPayloadV3(packets)),
   contentType: (body) => (typeof body === "string" ? TEXT : BINARY),
   decode: decodeV3,
@@ -80,6 +86,7 @@ function decodeV3(body: Uint8Array, contentType: string | undefined, maxPackets:
 export function jsonpFraming(j: string): PollingFraming {
   const index = jsonpIndex(j);
   return {
+    protocol: 3,
     encode: (packets) => encodeJsonp(index, encodeTextPayloadV3(packets)),
     contentType: () => JAVASCRIPT,
     decode(body, _contentType, maxPackets) {

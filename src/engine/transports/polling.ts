@@ -10,6 +10,7 @@ import type { HttpExchange } from "../http.js";
 import type { SessionHost } from "../session-host.js";
 import type { OutPacket } from "../out-packet.js";
 import type { PollingFraming } from "./polling-framing.js";
+import type { EngineProtocol } from "../options.js";
 
 export class PollingTransport implements Transport {
   readonly name = "polling" as const;
@@ -22,6 +23,10 @@ export class PollingTransport implements Transport {
     private readonly host: SessionHost,
     readonly framing: PollingFraming,
   ) {}
+
+  get protocol(): EngineProtocol {
+    return this.framing.protocol;
+  }
 
   get writable(): boolean {
     return this.pending !== null;

@@ -16,23 +16,25 @@ export class WebSocketTransport implements ProbeTransport {
   /** True until the session switches to this transport (only for upgrades from polling). */
   probe: boolean;
   private closed = false;
-  /**
-   * The WebSocket, for the layer above to ask for native capabilities (topic publish). Only v4
-   * sessions expose it: a natively published frame is the v4 form, and a v3 client reads binary
-   * frames differently, so v3 sessions always take the per-socket path.
-   */
-  readonly peer: WebSocketPeer | undefined;
 
   constructor(
     private readonly host: SessionHost,
     private readonly ws: WebSocketPeer,
     probe: boolean,
-    private readonly protocol: EngineProtocol = 4,
+    readonly protocol: EngineProtocol = 4,
     /** v3 only: the client asked for binary as base64 text (`b64=1`). */
     private readonly base64 = false,
   ) {
     this.probe = probe;
-    this.peer = protocol === 4 ? ws : undefined;
+  }
+
+  /**
+   * The WebSocket, for the layer above to ask for native capabilities (topic publish). Only v4
+   * sessions expose it: a natively published frame is the v4 form, and a v3 client reads binary
+   * frames differently, so v3 sessions always take the per-socket path.
+   */
+  get peer(): WebSocketPeer | undefined {
+    return this.protocol === 4 ? this.ws : undefined;
   }
 
   get writable(): boolean {
