@@ -4,6 +4,7 @@
 // what its runtime can do; the scenarios drive it with the official socket.io-client v4 over
 // websocket-only and polling-with-upgrade, and with raw HTTP/WebSocket requests for the features
 // of the integrations table (CORS, cookies, compression, maxHttpBufferSize, permessage-deflate).
+// The server also accepts Engine.IO v3: scenarios-eio3.ts drives it with socket.io-client 2.x.
 // No timing assertions: every wait is bounded only so that a failure does not hang the run.
 
 import { describe, test, before, after } from "node:test";
@@ -17,6 +18,7 @@ import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOption
 import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, SUBSCRIBERS_PATH, helloText } from "../integrations/fixtures/app.js";
 import { bytesOf, emitAck, float32Of, Inbox, within } from "../e2e/_util.js";
 import { sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
+import { runEio3Scenarios } from "./scenarios-eio3.js";
 
 export interface RunningFixture {
   /** `http://127.0.0.1:PORT` */
@@ -215,6 +217,8 @@ export function runScenarios(fixture: Fixture): void {
         });
       });
     }
+
+    runEio3Scenarios({ url: () => server.url, serverReason, openV4: (mode) => open(mode) });
 
     describe("HTTP features", () => {
       test("the app's own route answers while Socket.IO clients are connected", async () => {
