@@ -108,8 +108,9 @@ describe("HTTP protocol errors (default options)", () => {
     await f.check();
   });
 
-  test("unsupported protocol version: EIO=3, EIO=5, missing EIO are 400 code 5", async () => {
-    for (const path of ["/socket.io/?EIO=3&transport=polling", "/socket.io/?EIO=5&transport=polling", "/socket.io/?transport=polling", "/socket.io/"]) {
+  test("unsupported protocol version (allowEIO3 off, the default): EIO=2, 3, 5, abc and missing EIO are 400 code 5", async () => {
+    const versions = ["EIO=2&", "EIO=3&", "EIO=5&", "EIO=abc&", ""].map((eio) => `/socket.io/?${eio}transport=polling`);
+    for (const path of [...versions, "/socket.io/"]) {
       const res = await fetchJson(url(path));
       assert.equal(res.status, 400, path);
       assert.deepEqual(res.body, ERR.version, path);

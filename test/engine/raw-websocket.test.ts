@@ -135,7 +135,7 @@ describe("WebSocket: raw client against the default server", () => {
     await f.check();
   });
 
-  test("upgrade refusals: unknown sid (1), EIO=3 / missing EIO (5), transport=polling (0); a second probe opens and is closed", async () => {
+  test("upgrade refusals: unknown sid (1), EIO=2/3/5/abc / missing EIO (5, allowEIO3 off), transport=polling (0); a second probe opens and is closed", async () => {
     const { sid } = await pollingConnect(f.ts);
     const probe = new RawWs(wsUrl(`&sid=${sid}`));
     sockets.push(probe);
@@ -148,8 +148,7 @@ describe("WebSocket: raw client against the default server", () => {
     await second.closed;
     const cases: Array<[string, number, unknown]> = [
       [wsUrl("&sid=does-not-exist"), 400, ERR.sid],
-      [`ws://127.0.0.1:${f.ts.port}/socket.io/?EIO=3&transport=websocket`, 400, ERR.version],
-      [`ws://127.0.0.1:${f.ts.port}/socket.io/?transport=websocket`, 400, ERR.version],
+      ...["EIO=2&", "EIO=3&", "EIO=5&", "EIO=abc&", ""].map((eio): [string, number, unknown] => [`ws://127.0.0.1:${f.ts.port}/socket.io/?${eio}transport=websocket`, 400, ERR.version]),
       [`ws://127.0.0.1:${f.ts.port}/socket.io/?EIO=4&transport=polling`, 400, ERR.transport],
       [`ws://127.0.0.1:${f.ts.port}/socket.io/?EIO=4`, 400, ERR.transport],
     ];
