@@ -213,7 +213,8 @@ export interface NodeAdapterOptions {
 
 /** Serves an EngineServer on Node's http/https servers. */
 export class NodeEngineAdapter {
-  readonly wss: WebSocketServer;
+  // Private, so that the published declarations do not import `ws`'s types (its @types/ws is a devDependency).
+  private readonly wss: WebSocketServer;
   private readonly compress: boolean;
 
   constructor(readonly engine: EngineServer) {
