@@ -493,6 +493,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       socket.releaseHeld(false);
       socket.state = "closed";
       this.unsubscribeTopics(socket);
+      // The connection stays: a later CONNECT to this namespace must be decided anew, not taken
+      // for a duplicate (socket.io-client 2 retries on the same connection after an error).
+      if (client.sockets.get(socket.namespace) === socket) client.sockets.delete(socket.namespace);
       this.forget(socket);
       return;
     }

@@ -228,6 +228,27 @@ describe("WebSocket: raw client against the default server", () => {
   }
 });
 
+describe("WebSocket: a refused namespace can be joined later on the same connection", () => {
+  test("40/guarded,{token:no} → 44, then 40/guarded,{token:yes} → 40 with a sid", async () => {
+    const f = await fixture({}, "websocket", (sio) => {
+      sio.on("connect", (_sid: string, _environ: unknown, auth: { token?: string }) => auth?.token === "yes", "/guarded");
+    });
+    const sockets: RawWs[] = [];
+    try {
+      const { raw } = await wsConnect(f.ts);
+      sockets.push(raw);
+      raw.send('40/guarded,{"token":"no"}');
+      assert.equal(await raw.nextText(), '44/guarded,{"message":"Connection rejected by server"}');
+      raw.send('40/guarded,{"token":"yes"}');
+      assert.match(await raw.nextText(), /^40\/guarded,\{"sid":"[^"]+"\}$/);
+      await f.check();
+    } finally {
+      for (const s of sockets) s.terminate();
+      await f.close();
+    }
+  });
+});
+
 describe("WebSocket: options", () => {
   test("a message bigger than maxHttpBufferSize closes the socket with 1009", async () => {
     const f = await fixture({ maxHttpBufferSize: 1000 });
