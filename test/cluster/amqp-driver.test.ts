@@ -2,7 +2,7 @@
 // fan-out to every driver on a channel (own messages included), order, byte-exact binary payloads,
 // channel isolation (fanout and topic), publish rejection and reconnect across a cut TCP proxy,
 // and a clean exit after close(); then three sockjet servers in one process joined by
-// AmqpManager with socket.io-client clients. Skipped when the broker is unreachable, except in CI.
+// AmqpManager with socket.io-client clients.
 
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +11,8 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { connect as amqpConnect } from "amqplib";
 import { AmqpDriver, type AmqpDriverOptions } from "../../src/manager/drivers/amqp.js";
-import { EventLog, Proxy, Sink, brokerReachable, checkExitsAfterClose, checkFanout, deadPort, managerSuite, runCloseChild } from "../support/driver-kit.js";
+import { EventLog, Proxy, Sink, checkExitsAfterClose, checkFanout, deadPort, managerSuite, runCloseChild } from "../support/driver-kit.js";
+import { probeBroker } from "../support/cluster-scenarios.js";
 import { AmqpManager } from "../../src/manager/pubsub/amqp.js";
 
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
@@ -38,10 +39,9 @@ if (process.env.SOCKJET_AMQP_CHILD === "1") {
 
 
 async function suite(): Promise<void> {
-  const reachable = await brokerReachable(BROKER_HOST, BROKER_PORT);
-  const skip = !reachable && process.env.CI !== "true" ? `RabbitMQ not reachable at ${BROKER_HOST}:${BROKER_PORT}` : false;
+  await probeBroker({ name: "RabbitMQ", url: AMQP_URL });
 
-  describe("AmqpDriver", { skip }, () => {
+  describe("AmqpDriver", () => {
     const drivers: AmqpDriver[] = [];
     const proxies: Proxy[] = [];
     const make = (options: AmqpDriverOptions = {}): AmqpDriver => {
@@ -237,5 +237,5 @@ async function suite(): Promise<void> {
     });
   });
 
-  managerSuite("AmqpManager", skip, (onError) => new AmqpManager({ url: AMQP_URL, channel: channelName("servers"), backoff: { min: 50, max: 500 }, onError }));
+  managerSuite("AmqpManager", (onError) => new AmqpManager({ url: AMQP_URL, channel: channelName("servers"), backoff: { min: 50, max: 500 }, onError }));
 }

@@ -1,6 +1,6 @@
 // The cluster over a real RabbitMQ (AMQP_URL, default amqp://guest:guest@127.0.0.1:5672): the shared
 // scenarios (test/support/cluster-scenarios.ts) with python-socketio's KombuManager as the Python
-// worker. Runs in CI (CI=true); elsewhere it is skipped when RabbitMQ is not reachable.
+// worker.
 
 import { clusterScenarios } from "../support/cluster-scenarios.js";
 

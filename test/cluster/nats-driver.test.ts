@@ -2,14 +2,15 @@
 // every driver on a subject (own messages included), order, byte-exact binary payloads, subject
 // isolation, publish rejection and reconnect across a cut TCP proxy, and a clean exit after
 // close(); then three sockjet servers in one process joined by NatsManager with socket.io-client
-// clients. Skipped when the server is unreachable, except in CI.
+// clients.
 
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { NatsDriver, type NatsDriverOptions } from "../../src/manager/drivers/nats.js";
-import { EventLog, Proxy, Sink, brokerReachable, checkExitsAfterClose, checkFanout, deadPort, managerSuite, runCloseChild } from "../support/driver-kit.js";
+import { EventLog, Proxy, Sink, checkExitsAfterClose, checkFanout, deadPort, managerSuite, runCloseChild } from "../support/driver-kit.js";
+import { probeBroker } from "../support/cluster-scenarios.js";
 import { NatsManager } from "../../src/manager/pubsub/nats.js";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -36,10 +37,9 @@ if (process.env.SOCKJET_NATS_CHILD === "1") {
 
 
 async function suite(): Promise<void> {
-  const reachable = await brokerReachable(BROKER_HOST, BROKER_PORT);
-  const skip = !reachable && process.env.CI !== "true" ? `NATS not reachable at ${BROKER_HOST}:${BROKER_PORT}` : false;
+  await probeBroker({ name: "NATS", url: NATS_URL });
 
-  describe("NatsDriver", { skip }, () => {
+  describe("NatsDriver", () => {
     const drivers: NatsDriver[] = [];
     const proxies: Proxy[] = [];
     const make = (options: NatsDriverOptions = {}): NatsDriver => {
@@ -156,5 +156,5 @@ async function suite(): Promise<void> {
     });
   });
 
-  managerSuite("NatsManager", skip, (onError) => new NatsManager({ url: NATS_URL, channel: channelName("servers"), backoff: { min: 50, max: 500 }, onError }));
+  managerSuite("NatsManager", (onError) => new NatsManager({ url: NATS_URL, channel: channelName("servers"), backoff: { min: 50, max: 500 }, onError }));
 }

@@ -1,6 +1,5 @@
 // The cluster over a real NATS server (NATS_URL, default nats://127.0.0.1:4222): the shared
-// scenarios (test/support/cluster-scenarios.ts); python-socketio has no NATS manager. Runs in CI
-// (CI=true); elsewhere it is skipped when NATS is not reachable.
+// scenarios (test/support/cluster-scenarios.ts); python-socketio has no NATS manager.
 
 import { clusterScenarios } from "../support/cluster-scenarios.js";
 

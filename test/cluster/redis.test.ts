@@ -1,6 +1,5 @@
 // The cluster over a real Redis (REDIS_URL, default redis://127.0.0.1:6379): the shared scenarios
 // (test/support/cluster-scenarios.ts) with python-socketio's RedisManager as the Python worker.
-// Runs in CI (CI=true); elsewhere it is skipped when Redis is not reachable.
 
 import { clusterScenarios } from "../support/cluster-scenarios.js";
 

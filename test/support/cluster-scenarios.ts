@@ -38,34 +38,40 @@ function reachable(host: string, port: number): Promise<boolean> {
 
 const DEFAULT_PORTS: Record<string, number> = { "redis:": 6379, "rediss:": 6379, "amqp:": 5672, "amqps:": 5671, "nats:": 4222 };
 
-/** The broker's host and port, and whether it answers. In CI an unreachable broker fails the run. */
-export async function probeBroker(broker: BrokerUnderTest): Promise<{ host: string; port: number; available: boolean }> {
+const URL_VARIABLES: Record<string, string> = { "redis:": "REDIS_URL", "rediss:": "REDIS_URL", "amqp:": "AMQP_URL", "amqps:": "AMQP_URL", "nats:": "NATS_URL" };
+
+/**
+ * The broker's host and port. A broker that does not answer fails the test file, in CI and out of
+ * it, with what to do about it: `npm test` starts the local brokers (scripts/prerequisites.mjs).
+ */
+export async function probeBroker(broker: Pick<BrokerUnderTest, "name" | "url">): Promise<{ host: string; port: number }> {
   const u = new URL(broker.url);
   const host = u.hostname || "127.0.0.1";
   const port = Number(u.port || DEFAULT_PORTS[u.protocol] || 0);
-  const available = await reachable(host, port);
-  if (!available && process.env.CI === "true") throw new Error(`${broker.name} is required in CI but ${broker.url} is not reachable`);
-  return { host, port, available };
+  if (!(await reachable(host, port))) {
+    const variable = URL_VARIABLES[u.protocol] ?? "its URL variable";
+    throw new Error(`${broker.name} does not answer at ${broker.url}: run \`npm test\`, which starts the local brokers (scripts/prerequisites.mjs), or set ${variable} to one that runs`);
+  }
+  return { host, port };
 }
 
 export const PYTHON = process.env.PYTHON ?? "/usr/bin/python3";
 
-/** Whether python-socketio (and the broker's python client) can be imported; required in CI. */
-export async function probePython(kind: "redis" | "kombu"): Promise<boolean> {
+/** Fails, saying what to install, unless python-socketio and the broker's python client can be imported. */
+export async function requirePython(kind: "redis" | "kombu"): Promise<void> {
   const modules = kind === "redis" ? "socketio, redis" : "socketio, kombu";
-  const ok = existsSync(PYTHON) && (await run(PYTHON, ["-c", `import ${modules}`])).code === 0;
-  if (!ok && process.env.CI === "true") {
-    throw new Error(`python-socketio is required in CI: apt-get install -y python3-socketio python3-redis python3-kombu (or set PYTHON)`);
-  }
-  return ok;
+  if (existsSync(PYTHON) && (await run(PYTHON, ["-c", `import ${modules}`])).code === 0) return;
+  throw new Error(
+    `python-socketio is not importable by ${PYTHON}: apt-get install -y python3-socketio python3-redis python3-kombu ` +
+      "(`npm test` installs them when run as root), or set PYTHON to a python that has them",
+  );
 }
 
 export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
-  const { host: brokerHost, port: brokerPort, available } = await probeBroker(broker);
-  const pythonReady = broker.python !== undefined && available ? await probePython(broker.python) : false;
+  const { host: brokerHost, port: brokerPort } = await probeBroker(broker);
   const BROKER_URL = broker.url;
 
-  describe(`${broker.name} cluster: 3 server processes`, { skip: available ? false : `${broker.name} not reachable at ${BROKER_URL}` }, () => {
+  describe(`${broker.name} cluster: 3 server processes`, () => {
     const channel = `sockjet-test-${randomUUID()}`;
     let proxy: TcpProxy;
     let servers: ServerProcess[] = [];
@@ -244,7 +250,8 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
     });
 
     // python-socketio has no manager for every broker (none for NATS): the test exists only where it applies.
-    if (broker.python !== undefined) test(`a python-socketio write-only ${broker.python === "kombu" ? "KombuManager" : "RedisManager"} reaches sockjet's clients`, { skip: pythonReady ? false : `no python-socketio at ${PYTHON}` }, async () => {
+    if (broker.python !== undefined) test(`a python-socketio write-only ${broker.python === "kombu" ? "KombuManager" : "RedisManager"} reaches sockjet's clients`, async () => {
+      await requirePython(broker.python!);
       const ops = [
         { op: "emit", event: "py-all", data: { hello: "from python" } },
         { op: "emit", event: "py-sid", data: { __tuple__: [1, "two", { __bytes__: "00ff" }] }, room: c[1]!.id },
