@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { io, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "../../src/index.js";
 import { PubSubManager, type ClusterErrorEvent, type PubSubDriver } from "../../src/manager/pubsub/index.js";
+import { ioV2, v2Connected, v2EmitAck, type V2Options } from "./v2-client.js";
 
 /** A client that records every event it receives. */
 export class Recorder {
@@ -52,6 +53,46 @@ export class Recorder {
   clear(): void {
     this.events.length = 0;
   }
+}
+
+/**
+ * A socket.io-client 2 client (Engine.IO v3) connected to `url` + "/", as a Recorder. That client
+ * has no `onAny`: its event dispatch is wrapped instead. Its `socket.id` is its Engine.IO id, not
+ * the server's sid (test/e2e/v2-client-sid.test.ts): the recorder's `id` is the sid the server
+ * answers "whoami" with, so the server must acknowledge "whoami" with the sid. `double` is
+ * acknowledged as the v4 clients of the harness do.
+ */
+export async function connectV2(url: string, options: V2Options = {}): Promise<Recorder> {
+  const socket = ioV2(url, { forceNew: true, reconnection: false, ...options });
+  socket.on("double", ((x: number, ack: (v: number) => void) => ack(x * 2)) as (...args: never[]) => void);
+  const listeners: Array<(event: string, ...args: unknown[]) => void> = [];
+  const dispatch = socket as unknown as { onevent(packet: { data?: unknown[] }): void };
+  const onevent = dispatch.onevent;
+  dispatch.onevent = function (this: unknown, packet: { data?: unknown[] }): void {
+    const [event, ...args] = packet.data ?? [];
+    for (const listener of listeners) listener(event as string, ...args);
+    onevent.call(this, packet);
+  };
+  await v2Connected(socket);
+  const [sid] = await v2EmitAck(socket, "whoami");
+  if (typeof sid !== "string") throw new Error(`whoami answered ${JSON.stringify(sid)}`);
+  // The subset of the v4 client's Socket that Recorder and the cluster tests use.
+  const adapter = {
+    id: sid,
+    get connected() {
+      return socket.connected;
+    },
+    io: socket.io,
+    onAny(listener: (event: string, ...args: unknown[]) => void) {
+      listeners.push(listener);
+    },
+    on: socket.on.bind(socket),
+    once: socket.once.bind(socket),
+    disconnect() {
+      socket.close();
+    },
+  };
+  return new Recorder(adapter as unknown as ClientSocket);
 }
 
 export interface ClusterServer {

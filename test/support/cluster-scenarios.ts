@@ -3,17 +3,21 @@
 // cross-server operation with exactly-once delivery; a write-only emitter and the CLI from
 // separate processes; a python-socketio worker where python-socketio has a manager for the
 // broker; and a broker outage in the middle of traffic (a TCP proxy between the servers and the
-// broker is cut and restored).
+// broker is cut and restored). socket.io-client 2 clients (Engine.IO v3; the servers have
+// `allowEIO3`) share rooms with v4 clients and receive from other servers, the emitter and the
+// python-socketio worker; `disconnect(sid, "/", { close: true })` closes a whole connection held
+// by another server, from a server and from the emitter.
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { connect as netConnect } from "node:net";
 import { existsSync } from "node:fs";
+import { io, type Socket as ClientSocket } from "socket.io-client";
 import { startServerProcess, run, runCli, type ServerProcess } from "./cluster-process.js";
 import { TcpProxy } from "./cluster-proxy.js";
 import { main as cli } from "../../src/cli.js";
-import type { Recorder } from "./cluster-harness.js";
+import { connectV2, type Recorder } from "./cluster-harness.js";
 
 export interface BrokerUnderTest {
   /** "Redis", "RabbitMQ", "NATS" */
@@ -77,6 +81,7 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
     let servers: ServerProcess[] = [];
     let c: Recorder[] = []; // "/": two clients per server
     let chat: Recorder[] = []; // "/chat": one per server
+    let v2: Recorder[] = []; // socket.io-client 2 on "/": server 0 over WebSocket, server 2 over polling
     let markerSeq = 0;
 
     const urlVia = (port: number) => {
@@ -86,7 +91,7 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
       return u.toString();
     };
     const counts = (clients: Recorder[], event: string) => clients.map((r) => r.count(event));
-    const live = () => [...c, ...chat].filter((r) => r.socket.connected);
+    const live = () => [...c, ...chat, ...v2].filter((r) => r.socket.connected);
 
     /** Every server publishes a marker after everything earlier; resolves when every live client has all three. */
     async function flush(): Promise<void> {
@@ -110,10 +115,12 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
       servers = await Promise.all([0, 1, 2].map(() => startServerProcess({ url: urlVia(proxy.port), channel, pythonCompatible: true })));
       for (const i of [0, 0, 1, 1, 2, 2]) c.push(await servers[i]!.connect());
       for (const i of [0, 1, 2]) chat.push(await servers[i]!.connect("/chat"));
+      v2.push(await connectV2(servers[0]!.url, { transports: ["websocket"] }));
+      v2.push(await connectV2(servers[2]!.url, { transports: ["polling"] }));
     });
 
     after(async () => {
-      for (const r of [...c, ...chat]) r.socket.disconnect();
+      for (const r of [...c, ...chat, ...v2]) r.socket.disconnect();
       await Promise.all(servers.map((s) => s.stop()));
       await proxy?.close();
     });
@@ -160,6 +167,36 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
       assert.deepEqual([...payload.b], [0, 255, 7]);
     });
 
+    test("a room of v2 and v4 clients on three servers: a broadcast from a member's server and one from another server, with binary, exactly once", async () => {
+      // "mixed": v2[0] and c[1] on server 0, c[2] on server 1, v2[1] on server 2; entered from elsewhere too.
+      await servers[1]!.request({ op: "enterRoom", sid: v2[0]!.id, room: "mixed" });
+      await servers[2]!.request({ op: "enterRoom", sid: v2[1]!.id, room: "mixed" });
+      await servers[0]!.request({ op: "enterRoom", sid: c[1]!.id, room: "mixed" });
+      await servers[0]!.request({ op: "enterRoom", sid: c[2]!.id, room: "mixed" });
+      await waitRooms(0, v2[0]!.id, (rooms) => rooms.includes("mixed"), "mixed on server 0");
+      await waitRooms(1, c[2]!.id, (rooms) => rooms.includes("mixed"), "mixed on server 1");
+      await servers[0]!.request({ op: "emit", event: "mixed", data: { from: 0, b: Buffer.from([0, 1, 255]) }, options: { room: "mixed" } });
+      await servers[1]!.request({ op: "emit", event: "mixed", data: { from: 1, b: Buffer.from([128, 7]) }, options: { room: "mixed" } });
+      await servers[2]!.request({ op: "emit", event: "mixed-skip", data: "s", options: { room: "mixed", skipSid: [v2[1]!.id] } });
+      await flush();
+      assert.deepEqual(counts(v2, "mixed"), [2, 2]);
+      assert.deepEqual(counts(c, "mixed"), [0, 2, 2, 0, 0, 0]);
+      assert.deepEqual(counts(chat, "mixed"), [0, 0, 0]);
+      assert.deepEqual(counts(v2, "mixed-skip"), [1, 0]);
+      assert.deepEqual(counts(c, "mixed-skip"), [0, 1, 1, 0, 0, 0]);
+      for (const r of [v2[0]!, v2[1]!, c[1]!, c[2]!]) {
+        const got = r.all("mixed").map(([payload]) => {
+          const { from, b } = payload as { from: number; b: Uint8Array };
+          return { from, b: [...b] };
+        });
+        // Two publishers: a member's own server delivers at once, the other's comes through the broker.
+        got.sort((x, y) => x.from - y.from);
+        assert.deepEqual(got, [{ from: 0, b: [0, 1, 255] }, { from: 1, b: [128, 7] }]);
+      }
+      // A v2 client on another server, addressed by sid, acknowledges.
+      assert.equal(await servers[1]!.request({ op: "call", event: "double", data: 7, to: v2[1]!.id, timeout: 10_000 }), 14);
+    });
+
     test("call() a sid on another server, callbacks from a room spanning servers, timeout", async () => {
       assert.equal(await servers[0]!.request({ op: "call", event: "double", data: 21, to: c[5]!.id, timeout: 10_000 }), 42);
       for (const [i, sid] of [[0, c[1]!.id], [1, c[3]!.id], [2, c[5]!.id]] as const) await servers[(i + 1) % 3]!.request({ op: "enterRoom", sid, room: "green" });
@@ -174,6 +211,94 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
       const gone = new Promise<string>((resolve) => extra.socket.once("disconnect", (reason: string) => resolve(reason)));
       await servers[0]!.request({ op: "disconnect", sid: extra.id });
       assert.equal(await gone, "io server disconnect");
+    });
+
+    /** A v4 client with reconnection on, on "/" and "/chat" of one connection to a server. */
+    async function multiplexed(server: ServerProcess) {
+      const root: ClientSocket = io(server.url, { forceNew: true, transports: ["websocket"], reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 50 });
+      const chatSocket = root.io.socket("/chat");
+      const attempts: number[] = [];
+      root.io.on("reconnect_attempt", (n: number) => void attempts.push(n));
+      const reasons = { root: [] as string[], chat: [] as string[] };
+      root.on("disconnect", (reason) => void reasons.root.push(reason));
+      chatSocket.on("disconnect", (reason) => void reasons.chat.push(reason));
+      await Promise.all(
+        [root, chatSocket].map((s) => new Promise<void>((resolve, reject) => {
+          s.once("connect", () => resolve());
+          s.once("connect_error", reject);
+        })),
+      );
+      return { root, chat: chatSocket, rootSid: root.id!, chatSid: chatSocket.id!, engineId: root.io.engine.id, attempts, reasons };
+    }
+
+    /** Polls a server until `check` holds for its answer to `command`. */
+    async function waitAnswer<T>(i: number, command: Record<string, unknown>, check: (answer: T) => boolean, what: string): Promise<T> {
+      for (let k = 0; ; k++) {
+        const answer = await servers[i]!.request<T>(command);
+        if (check(answer)) return answer;
+        if (k > 1000) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(answer)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+
+    async function until(check: () => boolean, what: string): Promise<void> {
+      for (let k = 0; !check(); k++) {
+        if (k > 1000) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+
+    test("disconnect(sid, \"/\", { close: true }) of a connection on another server, from a server and from the emitter; without close, one namespace", async () => {
+      for (const via of ["server", "emitter"] as const) {
+        const m = await multiplexed(servers[2]!);
+        try {
+          if (via === "server") {
+            await servers[0]!.request({ op: "disconnect", sid: m.rootSid, namespace: "/", close: true });
+          } else {
+            const result = await run(process.execPath, ["--import", "tsx", "test/cluster/fixtures/emitter.ts"], {
+              env: { SOCKJET_EMITTER: JSON.stringify({ url: BROKER_URL, channel, ops: [{ op: "disconnect", sid: m.rootSid, namespace: "/", close: true }] }) },
+            });
+            assert.equal(result.code, 0, result.stderr);
+          }
+          await until(() => m.reasons.root.length > 0 && m.reasons.chat.length > 0, `both disconnects (${via})`);
+          assert.deepEqual(m.reasons, { root: ["io server disconnect"], chat: ["io server disconnect"] }, via);
+          const calls = await waitAnswer<unknown[]>(2, { op: "disconnects", sids: [m.rootSid, m.chatSid] }, (a) => a.length >= 2, "disconnect handlers");
+          assert.deepEqual(
+            calls,
+            [
+              { namespace: "/", sid: m.rootSid, reason: "server disconnect" },
+              { namespace: "/chat", sid: m.chatSid, reason: "server disconnect" },
+            ],
+            via,
+          );
+          await waitAnswer<boolean>(2, { op: "hasSession", engineId: m.engineId }, (open) => !open, "the session to end");
+          // Longer than the reconnection delay: the client does not come back.
+          await new Promise((r) => setTimeout(r, 300));
+          assert.deepEqual(m.attempts, [], via);
+        } finally {
+          m.root.disconnect();
+          m.chat.disconnect();
+        }
+      }
+
+      // Without close: "/" leaves, "/chat" stays on the same connection and still receives.
+      const m = await multiplexed(servers[1]!);
+      try {
+        await servers[0]!.request({ op: "disconnect", sid: m.rootSid, namespace: "/" });
+        await until(() => m.reasons.root.length > 0, "the / disconnect");
+        assert.deepEqual(m.reasons.root, ["io server disconnect"]);
+        const still = new Promise<unknown>((resolve) => m.chat.once("still", resolve));
+        await servers[2]!.request({ op: "emit", event: "still", data: "here", options: { to: m.chatSid, namespace: "/chat" } });
+        assert.equal(await still, "here");
+        assert.equal(m.chat.connected, true);
+        assert.deepEqual(m.reasons.chat, []);
+        assert.deepEqual(await servers[1]!.request({ op: "disconnects", sids: [m.rootSid, m.chatSid] }), [{ namespace: "/", sid: m.rootSid, reason: "server disconnect" }]);
+        assert.equal(await servers[1]!.request({ op: "hasSession", engineId: m.engineId }), true);
+        assert.deepEqual(m.attempts, []);
+      } finally {
+        m.root.disconnect();
+        m.chat.disconnect();
+      }
     });
 
     test("a burst from every server arrives exactly once, in order per server", async () => {
@@ -196,19 +321,27 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
         { op: "enterRoom", sid: c[3]!.id, room: "emitter-room" },
         { op: "call", event: "double", data: 50, to: c[2]!.id, timeout: 10_000 },
         { op: "call", event: "double", data: 1, to: "no-such-sid", timeout: 300 },
+        { op: "emit", event: "emitter-v2", data: { to: "v2" }, options: { to: [v2[0]!.id, v2[1]!.id] } },
+        { op: "emit", event: "emitter-mixed", data: null, options: { to: ["mixed"] } },
+        { op: "call", event: "double", data: 21, to: v2[0]!.id, timeout: 10_000 },
       ];
       const result = await run(process.execPath, ["--import", "tsx", "test/cluster/fixtures/emitter.ts"], {
         env: { SOCKJET_EMITTER: JSON.stringify({ url: BROKER_URL, channel, ops }) },
       });
       const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { ok: boolean; result?: unknown; code?: string });
-      assert.equal(lines.length, 5, result.stderr);
+      assert.equal(lines.length, 8, result.stderr);
       assert.deepEqual(lines.slice(0, 3), [{ ok: true, result: null }, { ok: true, result: null }, { ok: true, result: null }]);
       assert.deepEqual(lines[3], { ok: true, result: 100 });
       assert.equal(lines[4]!.ok, false);
       assert.equal(lines[4]!.code, "ACK_TIMEOUT");
+      assert.deepEqual(lines.slice(5), [{ ok: true, result: null }, { ok: true, result: null }, { ok: true, result: 42 }]);
       await flush();
       assert.deepEqual(counts(c, "emitter"), [0, 1, 0, 0, 0, 0]);
       assert.deepEqual(counts(chat, "emitter-chat"), [1, 1, 1]);
+      assert.deepEqual(counts(v2, "emitter-chat"), [0, 0]);
+      assert.deepEqual(v2.map((r) => r.all("emitter-v2")), [[[{ to: "v2" }]], [[{ to: "v2" }]]]);
+      assert.deepEqual(counts(v2, "emitter-mixed"), [1, 1]);
+      assert.deepEqual(counts(c, "emitter-mixed"), [0, 1, 1, 0, 0, 0]);
       assert.deepEqual(await servers[1]!.request({ op: "rooms", sid: c[3]!.id }), [c[3]!.id, "green", "emitter-room"]);
     });
 
@@ -261,12 +394,20 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
         { op: "enter_room", sid: c[4]!.id, room: "py-room" },
         { op: "leave_room", sid: c[5]!.id, room: "green" },
         { op: "json", message: { method: "emit", event: "py-json", data: [1, 2], namespace: "/", room: null, skip_sid: [c[0]!.id], callback: null, host_id: "py" } },
+        { op: "emit", event: "py-v2", data: { __tuple__: ["v2", { __bytes__: "0001ff" }] }, room: v2[1]!.id },
+        { op: "emit", event: "py-mixed", data: "m", room: "mixed" },
       ];
       const r = await run(PYTHON, ["test/cluster/fixtures/python_worker.py", broker.python!, BROKER_URL, channel, JSON.stringify(ops)]);
       assert.equal(r.code, 0, r.stderr);
       await flush();
       assert.deepEqual(counts(c, "py-all"), [1, 1, 1, 1, 1, 1]);
       assert.deepEqual(c[0]!.all("py-all"), [[{ hello: "from python" }]]);
+      assert.deepEqual(v2.map((r) => r.all("py-all")), [[[{ hello: "from python" }]], [[{ hello: "from python" }]]]);
+      assert.deepEqual(counts(v2, "py-v2"), [0, 1]);
+      const [label, v2Bytes] = v2[1]!.all("py-v2")[0]! as [string, Uint8Array];
+      assert.deepEqual([label, [...v2Bytes]], ["v2", [0, 1, 255]]);
+      assert.deepEqual(counts(v2, "py-mixed"), [1, 1]);
+      assert.deepEqual(counts(c, "py-mixed"), [0, 1, 1, 0, 0, 0]);
       assert.deepEqual(counts(chat, "py-all"), [0, 0, 0]);
       const [one, two, bytes] = c[1]!.all("py-sid")[0]! as [number, string, Buffer];
       assert.deepEqual([one, two, [...bytes]], [1, "two", [0, 255]]);
