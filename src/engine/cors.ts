@@ -5,6 +5,8 @@
 import type { EngineRequest, ResponseHeaders } from "./http.js";
 import type { CorsOptions } from "./options.js";
 
+const DEFAULT_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"];
+
 function hostOfOrigin(origin: string): string | null {
   try {
     return new URL(origin).host.toLowerCase();
@@ -58,9 +60,16 @@ export function corsHeaders(cors: CorsOptions | null, request: EngineRequest, he
 export function preflightHeaders(cors: CorsOptions | null, request: EngineRequest, headers: ResponseHeaders): void {
   corsHeaders(cors, request, headers);
   if (cors === null) return;
-  headers["Access-Control-Allow-Methods"] = (cors.methods ?? ["GET", "POST", "OPTIONS"]).join(",");
+  // The reference server's default (the `cors` package's): a browser may then send a PUT or a
+  // DELETE and see the protocol's 400 answer instead of a blocked preflight; the endpoint itself
+  // answers only GET and POST.
+  headers["Access-Control-Allow-Methods"] = (cors.methods ?? DEFAULT_METHODS).join(",");
   const requested = request.header("access-control-request-headers");
   if (cors.allowedHeaders) headers["Access-Control-Allow-Headers"] = cors.allowedHeaders.join(",");
-  else if (requested) headers["Access-Control-Allow-Headers"] = requested;
+  else if (requested) {
+    headers["Access-Control-Allow-Headers"] = requested;
+    // The answer depends on the request's header list: a cache must not reuse it for another.
+    headers["Vary"] = headers["Vary"] === undefined ? "Access-Control-Request-Headers" : headers["Vary"] + ", Access-Control-Request-Headers";
+  }
   if (cors.maxAge !== undefined) headers["Access-Control-Max-Age"] = String(cors.maxAge);
 }

@@ -18,7 +18,7 @@ export interface CorsOptions {
   origin?: boolean | "*" | string | RegExp | readonly (string | RegExp)[] | OriginCheck;
   /** Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). */
   credentials?: boolean;
-  /** Preflight `Access-Control-Allow-Methods` (default `GET,POST,OPTIONS`). */
+  /** Preflight `Access-Control-Allow-Methods` (default `GET,HEAD,PUT,PATCH,POST,DELETE`, as the reference server). */
   methods?: readonly string[];
   /** Preflight `Access-Control-Allow-Headers` (default: echo the request's). */
   allowedHeaders?: readonly string[];

@@ -417,8 +417,9 @@ describe("HTTP: CORS", () => {
     assert.equal(res.text, "");
     assert.equal(res.headers["access-control-allow-origin"], ALLOWED);
     assert.equal(res.headers["access-control-allow-credentials"], "true");
-    assert.equal(res.headers["access-control-allow-methods"], "GET,POST,OPTIONS");
+    assert.equal(res.headers["access-control-allow-methods"], "GET,HEAD,PUT,PATCH,POST,DELETE");
     assert.equal(res.headers["access-control-allow-headers"], "content-type, x-custom");
+    assert.equal(res.headers["vary"], "Origin, Access-Control-Request-Headers", "the echoed header list varies the answer");
     await f.check();
   });
 
