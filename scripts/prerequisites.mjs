@@ -2,9 +2,9 @@
 // (package.json's "test" script runs this first):
 //
 // - Chromium for test/browser: $CHROMIUM_PATH, or Debian's `chromium` (/usr/bin/chromium);
-// - python-socketio with its Redis and Kombu clients for the Python-worker tests in test/cluster,
-//   importable by $PYTHON (default /usr/bin/python3): Debian's python3-socketio, python3-redis,
-//   python3-kombu;
+// - python-socketio for the Python interop tests in test/cluster, importable by $PYTHON (default
+//   /usr/bin/python3): Debian's python3-socketio, with python3-redis and python3-kombu for its
+//   write-only managers and python3-requests and python3-websocket for its client's transports;
 // - redis-server and redis-cli, which test/cluster/redis-cluster.test.ts runs itself;
 // - Redis, RabbitMQ and NATS answering at REDIS_URL, AMQP_URL and NATS_URL (default: their ports
 //   on 127.0.0.1).
@@ -23,7 +23,8 @@ import net from "node:net";
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEBIAN_PYTHON = "/usr/bin/python3";
 const PYTHON = process.env.PYTHON ?? DEBIAN_PYTHON;
-const PYTHON_PACKAGES = ["python3-socketio", "python3-redis", "python3-kombu"];
+const PYTHON_MODULES = "socketio, redis, kombu, requests, websocket";
+const PYTHON_PACKAGES = ["python3-socketio", "python3-redis", "python3-kombu", "python3-requests", "python3-websocket"];
 
 /** The brokers, each with the Debian package of its server and the command that starts it locally. */
 const BROKERS = [
@@ -112,12 +113,12 @@ if (!executable(CHROMIUM_PATH)) {
   }
   missing.push(["Chromium", "test/browser", ["chromium"]]);
 }
-if (!succeeds(PYTHON, ["-c", "import socketio, redis, kombu"])) {
+if (!succeeds(PYTHON, ["-c", `import ${PYTHON_MODULES}`])) {
   if (PYTHON !== DEBIAN_PYTHON) {
-    log(`python-socketio, redis and kombu are not importable by PYTHON=${PYTHON}; install them for it (pip install python-socketio redis kombu), or unset PYTHON to use Debian's python3`);
+    log(`${PYTHON_MODULES} are not all importable by PYTHON=${PYTHON}; install them for it (pip install python-socketio redis kombu requests websocket-client), or unset PYTHON to use Debian's python3`);
     process.exit(1);
   }
-  missing.push(["python-socketio", "the Python-worker tests in test/cluster", PYTHON_PACKAGES]);
+  missing.push(["python-socketio", "the Python interop tests in test/cluster", PYTHON_PACKAGES]);
 }
 if (!succeeds("redis-server", ["--version"]) || !succeeds("redis-cli", ["--version"])) {
   missing.push(["redis-server and redis-cli", "test/cluster/redis-cluster", ["redis-server"]]);
@@ -160,7 +161,7 @@ if (missing.length > 0) {
   apt(["install", "-y", "-qq", ...packages]);
   const still = [
     !executable(CHROMIUM_PATH) && `Chromium at ${CHROMIUM_PATH}`,
-    !succeeds(PYTHON, ["-c", "import socketio, redis, kombu"]) && `python-socketio for ${PYTHON}`,
+    !succeeds(PYTHON, ["-c", `import ${PYTHON_MODULES}`]) && `python-socketio for ${PYTHON}`,
     !succeeds("redis-cli", ["--version"]) && "redis-cli",
   ].filter(Boolean);
   if (still.length > 0) {
