@@ -177,11 +177,16 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     }
     const transport = this._transport;
     if (this.queue.length === 0 || !transport.writable) return;
-    transport.send(this.queue);
+    const sent = this.queue;
+    transport.send(sent);
     this.queue = NO_PACKETS;
     this.queuedBytes = 0;
     if (transport.bufferedAmount > this.host.options.maxBufferedBytes) this.abort("buffer full");
-    else if (this.readyState === "closing" && transport.name === "polling") this.release();
+    else if (this.readyState === "closing" && transport.name === "polling" && this.probing === null) {
+      // The last packets before a close have left: CLOSE follows on the next poll (see closePolling).
+      if (sent[sent.length - 1] === CLOSE_PACKET) this.release();
+      else this.closePolling();
+    }
   }
 
   /**
@@ -197,20 +202,33 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   close(reason: CloseReason = "forced close"): void {
     if (this.readyState !== "open") return;
     this.readyState = "closing";
-    this.cancelTimers();
-    this.dropProbe();
+    this.host.timers.cancel(this);
+    // A client that has its probe answered (3probe) pauses polling and switches to the WebSocket:
+    // what is queued can only reach it there. So the upgrade is let finish (bounded by its
+    // timeout) and the close happens on the WebSocket, as the reference server does.
+    const switching = this.probing !== null && this.probed;
+    if (!switching) this.dropProbe();
     this.host.onSessionClosed(this, reason);
-    if (this._transport.name === "polling") {
-      // Queue the CLOSE packet behind what is pending; the next poll (or the one waiting) takes it.
-      this.enqueue(CLOSE_PACKET);
-      if (this._transport.writable) this.flush();
-      else this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.CloseGrace);
-    } else {
-      this.flush();
-      this.readyState = "closed";
-      this._transport.close();
-      this.host.releaseSession(this);
-    }
+    if (this._transport.name !== "polling") this.closeWebSocket();
+    else if (!switching) this.closePolling();
+  }
+
+  /**
+   * What is queued goes out first, CLOSE in a response of its own after it: a client reads CLOSE
+   * in a payload before the Socket.IO packets beside it, and would see the transport close before
+   * the DISCONNECTs that tell it not to reconnect (the reference server waits for the drain too).
+   */
+  private closePolling(): void {
+    if (this.queue.length === 0) this.enqueue(CLOSE_PACKET);
+    if (this._transport.writable) this.flush();
+    else this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.CloseGrace);
+  }
+
+  private closeWebSocket(): void {
+    this.flush();
+    this.readyState = "closed";
+    this._transport.close();
+    this.host.releaseSession(this);
   }
 
   /** Ends the session at once, without delivering what is queued (errors, timeouts, client gone). */
@@ -242,6 +260,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
       case Timer.UpgradeTimeout:
         this.host.logger.debug("upgrade timed out", { sid: this.id });
         this.dropProbe();
+        if (this.readyState === "closing") this.closePolling();
         break;
     }
   }
@@ -304,14 +323,16 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
 
   /** @internal `5` (upgrade) arrived on the probe: switch transports without losing or reordering packets. */
   completeUpgrade(probe: Transport): boolean {
-    if (probe !== this.probing || !this.probed || this.readyState !== "open") return false;
+    if (probe !== this.probing || !this.probed || this.readyState === "closed") return false;
     if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
     const old = this._transport;
     this.probing = null;
     this.probed = false;
     this._transport = probe;
     old.discard();
-    this.flush();
+    // Closed while the client was switching (see close): it gets what is queued here, then the close.
+    if (this.readyState === "closing") this.closeWebSocket();
+    else this.flush();
     return true;
   }
 
@@ -321,6 +342,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     this.probing = null;
     this.probed = false;
     if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    if (this.readyState === "closing") this.closePolling();
   }
 
   private dropProbe(): void {

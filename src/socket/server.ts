@@ -448,7 +448,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       return;
     }
     if (v3Query !== undefined) client.setConnectQuery(namespace, v3Query);
-    const socket = new NamespaceSocket(randomId(), namespace, client);
+    const socket = new NamespaceSocket(this.newSid(client, namespace), namespace, client);
     client.sockets.set(namespace, socket);
     this.sockets.set(socket.sid, socket);
     // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
@@ -471,6 +471,18 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     } else {
       this.finishConnect(socket, verdict === false ? DEFAULT_REFUSAL : null);
     }
+  }
+
+  /**
+   * A new sid. Protocol v5 sends the client a random one in CONNECT. A v4 client (socket.io 2) is
+   * told none and takes the Engine.IO session id as its id on "/", and `<namespace>#<session id>`
+   * elsewhere; the server uses the same (as socket.io 2, and socket.io 4 with allowEIO3), so that
+   * the client's `socket.id` names its sid (`emit(..., { to: socket.id })`).
+   */
+  private newSid(client: Client, namespace: string): string {
+    if (client.protocol === 5) return randomId();
+    const id = client.engine.id;
+    return namespace === "/" ? id : namespace + "#" + id;
   }
 
   private refusalOf(socket: NamespaceSocket, err: unknown): RefusalPayload {

@@ -199,8 +199,9 @@ describe("Engine.IO v3 over raw HTTP and WebSocket (allowEIO3)", () => {
     assert.equal(connect.text, "2:40");
 
     // The connect handler ran for "/", with the handshake's query minus Engine.IO's own keys as auth.
+    // Its sid is the Engine.IO session id: what a socket.io 2 client takes as its socket.id.
     const nsSid = await whoamiPolling(sid);
-    assert.notEqual(nsSid, sid);
+    assert.equal(nsSid, sid);
     assert.deepEqual(connects.get(nsSid), { namespace: "/", auth: {}, query: { EIO: "3", transport: "polling", t: "N1a2b3c" } });
     assert.equal(sio.transport(nsSid), "polling");
   });

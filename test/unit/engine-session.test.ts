@@ -873,7 +873,7 @@ describe("EngineServer heartbeat (manual clock)", () => {
 // server-side close
 
 describe("EngineServer close paths", () => {
-  test("socket.close() on polling: the next GET gets the queued packets then 1; the session is released", async () => {
+  test("socket.close() on polling: the next GET gets the queued packets, the one after it 1; the session is released", async () => {
     const rig = new Rig();
     const { sid } = await rig.handshake();
     rig.engine.send(sid, "last words");
@@ -884,20 +884,30 @@ describe("EngineServer close paths", () => {
     assert.equal(rig.engine.send(sid, "too late"), false);
     rig.runFlushes();
     const get = await rig.get(sid);
-    assert.equal(get.text, "4last words\x1e4really\x1e1");
+    // CLOSE in a response of its own: a client reads it before the packets beside it.
+    assert.equal(get.text, "4last words\x1e4really");
+    assert.equal(rig.socket(sid).readyState, "closing");
+    assert.equal((await rig.get(sid)).text, "1");
     assert.equal(rig.engine.sessions.get(sid), undefined);
     assert.deepEqual((await rig.get(sid)).json, errorBody(1, "Session ID unknown"));
     assert.equal(rig.closes.length, 1, "close reported once");
   });
 
-  test("socket.close() with a GET waiting answers it at once", async () => {
+  test("socket.close() with a GET waiting answers it at once, with CLOSE alone when nothing was queued", async () => {
     const rig = new Rig();
     const { sid } = await rig.handshake();
     const get = await rig.get(sid);
     rig.engine.send(sid, "bye");
     rig.socket(sid).close("forced close");
-    assert.equal(get.text, "4bye\x1e1");
+    assert.equal(get.text, "4bye");
+    assert.equal((await rig.get(sid)).text, "1");
     assert.equal(rig.engine.sessions.get(sid), undefined);
+
+    const idle = await rig.handshake();
+    const waiting = await rig.get(idle.sid);
+    rig.socket(idle.sid).close("forced close");
+    assert.equal(waiting.text, "1");
+    assert.equal(rig.engine.sessions.get(idle.sid), undefined);
   });
 
   test("a closed polling session nobody polls is released after the grace period (pingTimeout)", async () => {
@@ -936,9 +946,10 @@ describe("EngineServer close paths", () => {
     assert.equal(getA.text, "1");
     assert.deepEqual(ws.peer.closed, { code: 1000, reason: undefined });
     assert.equal(rig.engine.sessions.get(ws.sid), undefined);
-    // b had no GET waiting: its packets (and the close) are delivered to its next GET.
+    // b had no GET waiting: its packets are delivered to its next GET, the close to the one after.
     const getB = await rig.get(b.sid);
-    assert.equal(getB.text, "4queued for b\x1e1");
+    assert.equal(getB.text, "4queued for b");
+    assert.equal((await rig.get(b.sid)).text, "1");
     assert.equal(rig.engine.clientsCount, 0);
     // No timer stays armed after close.
     assert.equal(rig.clock.timers.size, 0);
@@ -1321,15 +1332,46 @@ describe("EngineServer WebSocket sessions", () => {
     assert.deepEqual(peer.frames, []);
   });
 
-  test("closing a session during a probe closes the probe too", async () => {
+  test("closing a session during a probe not yet answered closes the probe, and the close goes over polling", async () => {
+    const rig = new Rig();
+    const { sid } = await rig.handshake();
+    const { peer } = await rig.probe(sid);
+    rig.engine.send(sid, "bye");
+    rig.socket(sid).close();
+    assert.ok(peer.closed);
+    assert.equal((await rig.get(sid)).text, "4bye");
+    assert.equal((await rig.get(sid)).text, "1");
+    assert.equal(rig.engine.sessions.get(sid), undefined);
+  });
+
+  test("closing a session whose probe was answered (the client is switching) finishes the upgrade, then closes on the WebSocket", async () => {
+    const rig = new Rig();
+    const { sid } = await rig.handshake();
+    const { peer, transport } = await rig.probe(sid);
+    transport.onFrame("2probe");
+    rig.engine.send(sid, "bye");
+    rig.socket(sid).close();
+    assert.equal(peer.closed, null, "the probe stays for the upgrade");
+    assert.equal(rig.socket(sid).readyState, "closing");
+    transport.onFrame("5");
+    assert.deepEqual(peer.texts, ["3probe", "4bye"]);
+    assert.ok(peer.closed);
+    assert.equal(rig.engine.sessions.get(sid), undefined);
+    assert.deepEqual(rig.closes, [[sid, "forced close"]]);
+  });
+
+  test("a switching client that never completes the upgrade: the upgrade timeout ends the session", async () => {
     const rig = new Rig();
     const { sid } = await rig.handshake();
     const { peer, transport } = await rig.probe(sid);
     transport.onFrame("2probe");
     rig.socket(sid).close();
+    rig.clock.advance(rig.engine.options.upgradeTimeout + 1);
     assert.ok(peer.closed);
-    transport.onFrame("5");
-    assert.equal(rig.engine.sessions.get(sid)?.transportName ?? "polling", "polling");
+    // The client paused polling for the switch: no poll takes the CLOSE, the grace period ends it.
+    rig.clock.advance(rig.engine.options.pingTimeout + 1);
+    assert.equal(rig.engine.sessions.get(sid), undefined);
+    assert.equal(rig.clock.timers.size, 0);
   });
 
   test("prepareUpgrade errors", async () => {
