@@ -230,7 +230,8 @@ describe("in-memory broker, python-socketio messages", () => {
     await python.start("test", (p) => seen.push(p), { onError() {}, onDisconnect() {}, onReconnect() {} });
     const message = { method: "emit", event: "double", data: 21, namespace: "/", room: socket.id, skip_sid: null, callback: [socket.id, "/", 7], host_id: "py-host" };
     await python.publish("test", new TextEncoder().encode(JSON.stringify(message)));
-    await eventually(() => seen.some((p) => p[0] === 0x7b && new TextDecoder().decode(p).includes('"callback"')), "python callback");
+    // The broker hands the participant its own emit too (it has a "callback" field): wait for the reply.
+    await eventually(() => seen.some((p) => p[0] === 0x7b && new TextDecoder().decode(p).includes('"method":"callback"')), "python callback");
     const reply = seen.map((p) => new TextDecoder().decode(p)).find((t) => t.includes('"method":"callback"'))!;
     assert.deepEqual(JSON.parse(reply), { method: "callback", host_id: "py-host", sid: socket.id, namespace: "/", id: 7, args: [42] });
     // The non-python server reported the python message it cannot read instead of dropping it silently.
