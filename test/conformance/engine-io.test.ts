@@ -6,50 +6,22 @@
 // answered with a NOOP; a WebSocket for a session that is upgrading or has upgraded completes its
 // handshake and is then closed, rather than refused with HTTP 400).
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_PAYLOAD, PING_INTERVAL, PING_TIMEOUT, startEngineFixture, type Fixture } from "./server.js";
+import { MAX_PAYLOAD, startEngineFixture } from "./server.js";
 import {
-  E,
-  Wire,
-  assertError,
-  bytes,
-  hasPing,
-  http,
-  httpOutcome,
-  openPacketRe,
-  pollingHandshake,
-  unlessPinged,
-  until,
-  within,
-  wsHandshake,
-  type Polling,
-} from "./wire.js";
+  OPEN_POLLING,
+  OPEN_WEBSOCKET,
+  closeWhileGetWaitsCase,
+  heartbeatCases,
+  pollingHandshakeCases,
+  serve,
+  websocketHandshakeCases,
+} from "./engine-cases.js";
+import { E, Wire, assertError, bytes, hasPing, http, httpOutcome, unlessPinged, until, within, type Polling } from "./wire.js";
 
-const OPEN_POLLING = openPacketRe(["websocket"], PING_INTERVAL, PING_TIMEOUT, MAX_PAYLOAD);
-const OPEN_WEBSOCKET = openPacketRe([], PING_INTERVAL, PING_TIMEOUT, MAX_PAYLOAD);
-
-let f: Fixture;
-const sockets: Wire[] = [];
-before(async () => {
-  f = await startEngineFixture();
-});
-after(async () => {
-  for (const s of sockets) s.terminate();
-  await f.close();
-});
-
-const track = (w: Wire): Wire => (sockets.push(w), w);
-const session = async (): Promise<Polling> => (await pollingHandshake(f.port, f.poll)).session;
-const wsUrl = (query = "") => f.wsUrl(`EIO=4&transport=websocket${query}`);
-const untilPollWaiting = (sid: string) => until(() => f.pollWaiting(sid), 5000, "the server to hold the GET");
-
-/** Opens a WebSocket-only session (pings answered automatically unless autoPong is false). */
-async function wsSession(autoPong = true): Promise<{ wire: Wire; open: string; sid: string }> {
-  const s = await wsHandshake(wsUrl(), { autoPong });
-  track(s.wire);
-  return s;
-}
+const server = serve(startEngineFixture);
+const { f, track, session, wsUrl, untilPollWaiting, wsSession } = server;
 
 /** Upgrades a polling session: probe, 3probe, 5, and proves the upgrade is done with an echo. */
 async function upgraded(): Promise<{ polling: Polling; wire: Wire }> {
@@ -65,65 +37,11 @@ async function upgraded(): Promise<{ polling: Polling; wire: Wire }> {
 }
 
 describe("handshake over HTTP long-polling", () => {
-  test("a GET opens a session: 200, OPEN packet with sid, upgrades [websocket], 300/200, maxPayload 1e6", async () => {
-    const reply = await http(f.port, f.poll);
-    assert.equal(reply.status, 200);
-    assert.match(String(reply.headers["content-type"]), /^text\/plain; ?charset=UTF-8$/i);
-    const match = OPEN_POLLING.exec(reply.text);
-    assert.ok(match, `OPEN packet: ${reply.text}`);
-    assert.ok(match[1]!.length > 0);
-    const open = JSON.parse(reply.text.slice(1)) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(open).sort(), ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
-  });
-
-  test("missing or non-numeric EIO: 400 code 5", async () => {
-    for (const query of ["transport=polling", "EIO=abc&transport=polling"]) {
-      assertError(await http(f.port, `${f.path}?${query}`), 400, E.version, query);
-    }
-  });
-
-  test("missing or unknown transport: 400 code 0", async () => {
-    for (const query of ["EIO=4", "EIO=4&transport=abc"]) {
-      assertError(await http(f.port, `${f.path}?${query}`), 400, E.transport, query);
-    }
-  });
-
-  test("a handshake that is not a GET (POST, PUT): 400 code 2", async () => {
-    for (const method of ["POST", "PUT"]) {
-      assertError(await http(f.port, f.poll, { method }), 400, E.method, method);
-    }
-  });
+  pollingHandshakeCases(server);
 });
 
 describe("handshake over WebSocket", () => {
-  test("a WebSocket opens a session: first frame is the OPEN packet, upgrades []", async () => {
-    const { open } = await wsSession();
-    const match = OPEN_WEBSOCKET.exec(open);
-    assert.ok(match, `OPEN packet: ${open}`);
-    const keys = Object.keys(JSON.parse(open.slice(1)) as object).sort();
-    assert.deepEqual(keys, ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
-  });
-
-  // The suite only requires that these connections end without a session. The reference refuses
-  // an unknown transport with HTTP 400 before the WebSocket handshake; for a bad EIO it completes
-  // the WebSocket handshake and then drops the connection without sending any packet.
-  test("missing or non-numeric EIO: no session, no packet, the connection ends", async () => {
-    for (const query of ["transport=websocket", "EIO=abc&transport=websocket"]) {
-      const wire = track(new Wire(f.wsUrl(query)));
-      await wire.waitClose();
-      assert.deepEqual(wire.frames, [], `${query}: no frame`);
-      if (!wire.openedAt101) assert.equal((await within(wire.refused, 5000, "refusal")).status, 400, query);
-    }
-  });
-
-  test("missing or unknown transport: HTTP 400, no WebSocket", async () => {
-    for (const query of ["EIO=4", "EIO=4&transport=abc"]) {
-      const wire = track(new Wire(f.wsUrl(query)));
-      const refused = await within(wire.refused, 5000, "refusal");
-      assert.equal(refused.status, 400, query);
-      assert.equal(wire.openedAt101, false);
-    }
-  });
+  websocketHandshakeCases(server);
 });
 
 describe("messages over HTTP long-polling", () => {
@@ -205,57 +123,15 @@ describe("messages over WebSocket", () => {
 });
 
 describe("heartbeat", () => {
-  test("long-polling: three rounds of GET -> 2 (PING) and POST 3 (PONG) -> 200 ok", async () => {
-    const s = await session();
-    for (let i = 0; i < 3; i++) {
-      const poll = await within(s.get(), 5000, `ping ${i + 1}`);
-      assert.equal(poll.status, 200);
-      assert.equal(poll.text, "2", `ping ${i + 1}`);
-      const pong = await s.post("3");
-      assert.equal(pong.status, 200);
-      assert.equal(pong.text, "ok");
-    }
-  });
-
-  test("long-polling: a session that never answers the ping is closed (GET -> 400 code 1)", async () => {
-    const s = await session();
-    await until(() => !f.hasSession(s.sid), 5000, "the ping timeout");
-    assertError(await s.get(), 400, E.sid);
-  });
-
-  test("WebSocket: three rounds of 2 (PING) from the server and 3 (PONG) from the client", async () => {
-    const { wire } = await wsSession(false);
-    for (let i = 0; i < 3; i++) {
-      assert.equal(await wire.nextFrame(), "2", `ping ${i + 1}`);
-      wire.send("3");
-    }
-    assert.equal(wire.ws.readyState, wire.ws.OPEN);
-  });
-
-  test("WebSocket: a session that never answers the ping is closed by the server", async () => {
-    const { wire, sid } = await wsSession(false);
-    await wire.waitClose();
-    assert.deepEqual(wire.frames.slice(1), ["2"], "one PING, then the close");
-    assert.equal(f.hasSession(sid), false);
+  heartbeatCases(server, {
+    polling: session,
+    websocket: async () => ({ ...(await wsSession(false)), framesRead: 1 }),
+    sessionChecks: true,
   });
 });
 
 describe("close", () => {
-  test("long-polling: POST 1 (CLOSE) while a GET waits: the GET gets 6 (NOOP), then the session is gone", async () => {
-    const { s, reply, released } = await unlessPinged(async () => {
-      const s = await session();
-      const waiting = s.get();
-      await untilPollWaiting(s.sid);
-      const reply = await s.post("1");
-      const released = await within(waiting, 5000, "the waiting GET");
-      return hasPing(released.text) ? null : { s, reply, released };
-    });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.text, "ok");
-    assert.equal(released.status, 200);
-    assert.equal(released.text, "6", "a client-initiated close releases the waiting GET with a NOOP, not a CLOSE");
-    assertError(await s.get(), 400, E.sid, "GET after CLOSE");
-  });
+  closeWhileGetWaitsCase(server);
 
   // Pongs are answered here, so only the CLOSE can end the session. (The reference engine.io 6.6
   // ignores CLOSE over WebSocket: it passes the suite's case, whose client never answers pings,

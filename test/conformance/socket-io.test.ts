@@ -6,50 +6,23 @@
 // however the handler emits (sync, returned promise, awaited), over WebSocket and long-polling;
 // a close the server starts (connect timeout) still ends a waiting GET with CLOSE (1).
 
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { EMIT_IN_CONNECT, MAX_PAYLOAD, PING_INTERVAL, PING_TIMEOUT, startSocketFixture, type Fixture } from "./server.js";
+import { EMIT_IN_CONNECT, startSocketFixture } from "./server.js";
 import {
-  E,
-  Wire,
-  assertError,
-  bytes,
-  hasPing,
-  http,
-  openPacketRe,
-  pollingHandshake,
-  unlessPinged,
-  until,
-  within,
-  wsHandshake,
-  type Polling,
-} from "./wire.js";
+  closeWhileGetWaitsCase,
+  heartbeatCases,
+  pollingHandshakeCases,
+  serve,
+  websocketHandshakeCases,
+} from "./engine-cases.js";
+import { E, Wire, assertError, bytes, hasPing, http, unlessPinged, within, type Polling } from "./wire.js";
 
-const OPEN_POLLING = openPacketRe(["websocket"], PING_INTERVAL, PING_TIMEOUT, MAX_PAYLOAD);
-const OPEN_WEBSOCKET = openPacketRe([], PING_INTERVAL, PING_TIMEOUT, MAX_PAYLOAD);
 const PH0 = '{"_placeholder":true,"num":0}';
 const PH1 = '{"_placeholder":true,"num":1}';
 
-let f: Fixture;
-const sockets: Wire[] = [];
-before(async () => {
-  f = await startSocketFixture();
-});
-after(async () => {
-  for (const s of sockets) s.terminate();
-  await f.close();
-});
-
-const track = (w: Wire): Wire => (sockets.push(w), w);
-const session = async (): Promise<Polling> => (await pollingHandshake(f.port, f.poll)).session;
-const wsUrl = (query = "") => f.wsUrl(`EIO=4&transport=websocket${query}`);
-const untilPollWaiting = (sid: string) => until(() => f.pollWaiting(sid), 5000, "the server to hold the GET");
-
-async function wsSession(autoPong = true): Promise<{ wire: Wire; open: string; sid: string }> {
-  const s = await wsHandshake(wsUrl(), { autoPong });
-  track(s.wire);
-  return s;
-}
+const server = serve(startSocketFixture);
+const { f, track, session, wsUrl, untilPollWaiting, wsSession } = server;
 
 /** The CONNECT reply for a namespace ("" for "/"): `40` [nsp `,`] `{"sid":"..."}`; returns the sid. */
 function assertConnect(frame: string, nsp = ""): string {
@@ -85,61 +58,16 @@ async function assertClosedWithoutReply(wire: Wire, framesBefore: number): Promi
 // The suite's "Engine.IO protocol" part, on the Socket.IO server
 
 describe("Engine.IO handshake on the Socket.IO server", () => {
-  test("long-polling: 200, OPEN packet with sid, upgrades [websocket], 300/200, maxPayload 1e6", async () => {
-    const reply = await http(f.port, f.poll);
-    assert.equal(reply.status, 200);
-    assert.match(String(reply.headers["content-type"]), /^text\/plain; ?charset=UTF-8$/i);
-    assert.match(reply.text, OPEN_POLLING);
-    assert.deepEqual(Object.keys(JSON.parse(reply.text.slice(1)) as object).sort(), ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
-  });
-
-  test("long-polling: missing or non-numeric EIO is 400 code 5", async () => {
-    for (const query of ["transport=polling", "EIO=abc&transport=polling"]) {
-      assertError(await http(f.port, `${f.path}?${query}`), 400, E.version, query);
-    }
-  });
-
-  test("long-polling: missing or unknown transport is 400 code 0", async () => {
-    for (const query of ["EIO=4", "EIO=4&transport=abc"]) {
-      assertError(await http(f.port, `${f.path}?${query}`), 400, E.transport, query);
-    }
-  });
-
-  test("long-polling: a handshake that is not a GET (POST, PUT) is 400 code 2", async () => {
-    for (const method of ["POST", "PUT"]) {
-      assertError(await http(f.port, f.poll, { method }), 400, E.method, method);
-    }
-  });
-
-  test("WebSocket: the first frame is the OPEN packet, upgrades []", async () => {
-    const { open } = await wsSession();
-    assert.match(open, OPEN_WEBSOCKET);
-    assert.deepEqual(Object.keys(JSON.parse(open.slice(1)) as object).sort(), ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
-  });
-
-  test("WebSocket: missing or non-numeric EIO: no session, no packet, the connection ends", async () => {
-    for (const query of ["transport=websocket", "EIO=abc&transport=websocket"]) {
-      const wire = track(new Wire(f.wsUrl(query)));
-      await wire.waitClose();
-      assert.deepEqual(wire.frames, [], `${query}: no frame`);
-      if (!wire.openedAt101) assert.equal((await within(wire.refused, 5000, "refusal")).status, 400, query);
-    }
-  });
-
-  test("WebSocket: missing or unknown transport: HTTP 400, no WebSocket", async () => {
-    for (const query of ["EIO=4", "EIO=4&transport=abc"]) {
-      const wire = track(new Wire(f.wsUrl(query)));
-      assert.equal((await within(wire.refused, 5000, "refusal")).status, 400, query);
-      assert.equal(wire.openedAt101, false);
-    }
-  });
+  pollingHandshakeCases(server, "long-polling: ");
+  websocketHandshakeCases(server, "WebSocket: ");
 });
 
 describe("Engine.IO heartbeat on the Socket.IO server", () => {
   // The suite runs these on connections that join no namespace; three rounds then take about
   // 3 x pingInterval, some 100 ms short of the 1000 ms connectTimeout, which a loaded machine can
-  // overrun. Joining "/" first leaves the heartbeat alone to decide (engine-io.test.ts has the
-  // engine-only form), and makes the ping timeout the only possible cause of a close.
+  // overrun. Joining "/" first leaves the heartbeat alone to decide (engine-io.test.ts runs the
+  // same cases on bare Engine.IO sessions), and makes the ping timeout the only possible cause of
+  // a close.
   async function pollingJoined(): Promise<Polling> {
     const s = await session();
     await s.send("40");
@@ -150,63 +78,23 @@ describe("Engine.IO heartbeat on the Socket.IO server", () => {
     return s;
   }
 
-  async function wsJoined(): Promise<Wire> {
-    const { wire } = await wsSession(false);
+  async function wsJoined(): Promise<{ wire: Wire; sid: string }> {
+    const { wire, sid } = await wsSession(false);
     wire.send("40");
     assertConnect((await wire.nextFrame()) as string);
     assert.equal(await wire.nextFrame(), '42["auth",{}]');
-    return wire;
+    return { wire, sid };
   }
 
-  test("long-polling: three rounds of GET -> 2 and POST 3 -> 200 ok", async () => {
-    const s = await pollingJoined();
-    for (let i = 0; i < 3; i++) {
-      const poll = await within(s.get(), 5000, `ping ${i + 1}`);
-      assert.equal(poll.status, 200);
-      assert.equal(poll.text, "2", `ping ${i + 1}`);
-      const pong = await s.post("3");
-      assert.equal(pong.status, 200);
-      assert.equal(pong.text, "ok");
-    }
-  });
-
-  test("long-polling: a session that never answers the ping is closed (GET -> 400 code 1)", async () => {
-    const s = await pollingJoined();
-    await until(() => !f.hasSession(s.sid), 5000, "the ping timeout");
-    assertError(await s.get(), 400, E.sid);
-  });
-
-  test("WebSocket: three rounds of 2 from the server and 3 from the client", async () => {
-    const wire = await wsJoined();
-    for (let i = 0; i < 3; i++) {
-      assert.equal(await wire.nextFrame(), "2", `ping ${i + 1}`);
-      wire.send("3");
-    }
-  });
-
-  test("WebSocket: a session that never answers the ping is closed by the server", async () => {
-    const wire = await wsJoined();
-    await wire.waitClose();
-    assert.deepEqual(wire.frames.slice(3), ["2"], "one PING, then the close");
+  heartbeatCases(server, {
+    polling: pollingJoined,
+    websocket: async () => ({ ...(await wsJoined()), framesRead: 3 }),
+    sessionChecks: false,
   });
 });
 
 describe("Engine.IO close on the Socket.IO server", () => {
-  test("long-polling: POST 1 (CLOSE) while a GET waits: the GET gets 6 (NOOP), then the session is gone", async () => {
-    const { s, reply, released } = await unlessPinged(async () => {
-      const s = await session();
-      const waiting = s.get();
-      await untilPollWaiting(s.sid);
-      const reply = await s.post("1");
-      const released = await within(waiting, 5000, "the waiting GET");
-      return hasPing(released.text) ? null : { s, reply, released };
-    });
-    assert.equal(reply.status, 200);
-    assert.equal(reply.text, "ok");
-    assert.equal(released.status, 200);
-    assert.equal(released.text, "6", "a client-initiated close releases the waiting GET with a NOOP, not a CLOSE");
-    assertError(await s.get(), 400, E.sid, "GET after CLOSE");
-  });
+  closeWhileGetWaitsCase(server);
 
   test("long-polling, joined to '/': POST 1 while a GET waits: the GET gets 6, then the session is gone", async () => {
     const { s, released } = await unlessPinged(async () => {
