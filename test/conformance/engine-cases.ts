@@ -1,7 +1,7 @@
 // What the two conformance files share: the server of a file (started before its tests, its
 // connections and itself closed after them) with the raw-client helpers its tests use, and the
 // Engine.IO suite's cases that the socket.io-protocol suite replays against the Socket.IO server
-// (handshakes, heartbeat, CLOSE while a GET waits). engine-io.test.ts runs them against the echo
+// (handshakes, heartbeat, CLOSE while a GET waits, requests after an upgrade). engine-io.test.ts runs them against the echo
 // server, socket-io.test.ts against the Socket.IO server; each case is written here once.
 
 import { after, before, test } from "node:test";
@@ -39,6 +39,10 @@ export interface Conformance {
   untilPollWaiting(sid: string): Promise<void>;
   /** Opens a WebSocket-only session (pings answered automatically unless autoPong is false). */
   wsSession(autoPong?: boolean): Promise<{ wire: Wire; open: string; sid: string }>;
+  /** Opens the upgrade's probe WebSocket for a polling session: 2probe -> 3probe. */
+  probe(sid: string): Promise<Wire>;
+  /** A second WebSocket with the sid of a session being or having been upgraded: accepted (101), sent nothing and closed. */
+  assertSecondWebSocketClosed(sid: string): Promise<void>;
 }
 
 /** Starts the server before the file's tests (root hooks: call at the top of a test file). */
@@ -64,6 +68,24 @@ export function serve(start: () => Promise<Fixture>): Conformance {
       const s = await wsHandshake(wsUrl(), { autoPong });
       track(s.wire);
       return s;
+    },
+    async probe(sid) {
+      const wire = track(new Wire(wsUrl(`&sid=${sid}`)));
+      await within(wire.opened, 5000, "probe WebSocket open");
+      wire.send("2probe");
+      assert.equal(await wire.next(), "3probe");
+      return wire;
+    },
+    async assertSecondWebSocketClosed(sid) {
+      const second = track(new Wire(wsUrl(`&sid=${sid}`)));
+      const outcome = await within(
+        Promise.race([second.opened.then(() => "101" as const), second.refused.then((r) => `HTTP ${r.status} ${r.body}`)]),
+        5000,
+        "second WebSocket outcome",
+      );
+      assert.equal(outcome, "101", "the second WebSocket handshake completes");
+      await second.waitClose();
+      assert.deepEqual(second.frames, [], "nothing is sent on the second WebSocket");
     },
   };
 }
@@ -203,4 +225,54 @@ export function closeWhileGetWaitsCase({ session, untilPollWaiting }: Conformanc
     assert.equal(released.text, "6", "a client-initiated close releases the waiting GET with a NOOP, not a CLOSE");
     assertError(await s.get(), 400, E.sid, "GET after CLOSE");
   });
+}
+
+/** What the after-upgrade cases need from the server under test. */
+export interface Upgraded {
+  /** A polling session upgraded to WebSocket (whatever else the server needs done on it). */
+  upgraded(): Promise<{ polling: Polling; wire: Wire }>;
+  /** A packet to POST with the upgraded session's sid. */
+  post: string;
+  /** Proves the WebSocket still carries messages both ways. */
+  assertWorks(wire: Wire): Promise<void>;
+}
+
+/** After an upgrade: the sid's polling requests are refused, a second WebSocket is closed, the WebSocket goes on. */
+export function afterUpgradeCases({ assertSecondWebSocketClosed }: Conformance, u: Upgraded): void {
+  test("a GET or POST with the sid after the upgrade: 400 code 3; the WebSocket keeps working", async () => {
+    const { polling, wire } = await u.upgraded();
+    assertError(await polling.get(), 400, E.bad, "GET");
+    assertError(await polling.post(u.post), 400, E.bad, "POST");
+    await u.assertWorks(wire);
+  });
+
+  // Reference: the WebSocket handshake completes (101) and the server closes that socket at once;
+  // the session goes on over the first WebSocket.
+  test("a second WebSocket with the sid after the upgrade is accepted (101) and closed at once", async () => {
+    const { polling, wire } = await u.upgraded();
+    await assertSecondWebSocketClosed(polling.sid);
+    await u.assertWorks(wire);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CORS for the suite's browser run (test-suite/index.html), which reaches the server from another
+// origin: the reference server is configured with cors { origin: "*" }.
+
+/** The Origin the tests send (a page opened from a file). */
+export const CORS_ORIGIN = "null";
+
+/** Access-Control-Allow-Origin lets CORS_ORIGIN read the answer. */
+export const allowsOrigin = (value: unknown) => value === "*" || value === CORS_ORIGIN;
+
+/** The preflight of a PUT handshake is allowed, so that the browser sends the PUT. */
+export async function assertPutPreflightAllowed(f: Fixture): Promise<void> {
+  const preflight = await http(f.port, f.poll, {
+    method: "OPTIONS",
+    headers: { Origin: CORS_ORIGIN, "Access-Control-Request-Method": "PUT" },
+  });
+  assert.ok(preflight.status === 200 || preflight.status === 204, `preflight status ${preflight.status}`);
+  assert.ok(allowsOrigin(preflight.headers["access-control-allow-origin"]), "preflight ACAO");
+  const methods = String(preflight.headers["access-control-allow-methods"] ?? "").split(/\s*,\s*/);
+  assert.ok(methods.includes("PUT"), `Access-Control-Allow-Methods: ${preflight.headers["access-control-allow-methods"]}`);
 }

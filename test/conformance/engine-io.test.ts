@@ -10,8 +10,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_PAYLOAD, startEngineFixture } from "./server.js";
 import {
+  CORS_ORIGIN,
   OPEN_POLLING,
   OPEN_WEBSOCKET,
+  afterUpgradeCases,
+  allowsOrigin,
+  assertPutPreflightAllowed,
   closeWhileGetWaitsCase,
   heartbeatCases,
   pollingHandshakeCases,
@@ -21,15 +25,12 @@ import {
 import { E, Wire, assertError, bytes, hasPing, http, httpOutcome, unlessPinged, until, within, type Polling } from "./wire.js";
 
 const server = serve(startEngineFixture);
-const { f, track, session, wsUrl, untilPollWaiting, wsSession } = server;
+const { f, track, session, wsUrl, untilPollWaiting, wsSession, probe, assertSecondWebSocketClosed } = server;
 
 /** Upgrades a polling session: probe, 3probe, 5, and proves the upgrade is done with an echo. */
 async function upgraded(): Promise<{ polling: Polling; wire: Wire }> {
   const polling = await session();
-  const wire = track(new Wire(wsUrl(`&sid=${polling.sid}`)));
-  await within(wire.opened, 5000, "probe WebSocket open");
-  wire.send("2probe");
-  assert.equal(await wire.next(), "3probe");
+  const wire = await probe(polling.sid);
   wire.send("5");
   wire.send("4upgraded");
   assert.equal(await wire.next(), "4upgraded", "messages flow over the WebSocket once it has upgraded");
@@ -56,21 +57,18 @@ describe("messages over HTTP long-polling", () => {
     assert.equal(poll.payload, "4hello");
   });
 
-  test("several text packets in one payload come back in one payload, in order", async () => {
-    const s = await session();
-    await s.send("4test1\x1e4test2\x1e4test3");
-    const poll = await s.getPayload();
-    assert.equal(poll.status, 200);
-    assert.equal(poll.payload, "4test1\x1e4test2\x1e4test3");
-  });
-
-  test("text and base64 binary packets in one payload come back as sent", async () => {
-    const s = await session();
-    await s.send("4hello\x1ebAQIDBA==");
-    const poll = await s.getPayload();
-    assert.equal(poll.status, 200);
-    assert.equal(poll.payload, "4hello\x1ebAQIDBA==");
-  });
+  for (const [name, payload] of [
+    ["several text packets in one payload come back in one payload, in order", "4test1\x1e4test2\x1e4test3"],
+    ["text and base64 binary packets in one payload come back as sent", "4hello\x1ebAQIDBA=="],
+  ] as const) {
+    test(name, async () => {
+      const s = await session();
+      await s.send(payload);
+      const poll = await s.getPayload();
+      assert.equal(poll.status, 200);
+      assert.equal(poll.payload, payload);
+    });
+  }
 
   // The suite's own check of the POST's status sits inside a try/catch that also swallows a failed
   // assertion, and the reference engine.io (6.6) in fact answers that POST 200 "ok" before closing
@@ -148,10 +146,7 @@ describe("close", () => {
 describe("upgrade from long-polling to WebSocket", () => {
   test("2probe -> 3probe, the next GET gets 6 (NOOP), 5 completes the upgrade, echo over the WebSocket", async () => {
     const s = await session();
-    const wire = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    await within(wire.opened, 5000, "probe WebSocket open");
-    wire.send("2probe");
-    assert.equal(await wire.next(), "3probe");
+    const wire = await probe(s.sid);
     // Pings (if the machine is slow enough for one to fall due) are answered; the rest must be one NOOP.
     let packet = await within(s.nextPacket(), 5000, "the GET during the upgrade");
     assert.equal(packet, "6", "the GET is ended with a NOOP so that the client can switch");
@@ -166,50 +161,23 @@ describe("upgrade from long-polling to WebSocket", () => {
     );
   });
 
-  test("a GET or POST with the sid after the upgrade: 400 code 3; the WebSocket keeps working", async () => {
-    const { polling, wire } = await upgraded();
-    assertError(await polling.get(), 400, E.bad, "GET");
-    assertError(await polling.post("4nope"), 400, E.bad, "POST");
-    wire.send("4hello");
-    assert.equal(await wire.next(), "4hello");
-  });
-
-  // Reference: the WebSocket handshake completes (101) and the server closes that socket at once;
-  // the session goes on over the first WebSocket.
-  test("a second WebSocket with the sid after the upgrade is accepted (101) and closed at once", async () => {
-    const { polling, wire } = await upgraded();
-    const second = track(new Wire(wsUrl(`&sid=${polling.sid}`)));
-    const outcome = await within(
-      Promise.race([second.opened.then(() => "101" as const), second.refused.then((r) => `HTTP ${r.status} ${r.body}`)]),
-      5000,
-      "second WebSocket outcome",
-    );
-    assert.equal(outcome, "101", "the second WebSocket handshake completes");
-    await second.waitClose();
-    assert.deepEqual(second.frames, [], "nothing is sent on the second WebSocket");
-    wire.send("4hello");
-    assert.equal(await wire.next(), "4hello");
+  afterUpgradeCases(server, {
+    upgraded,
+    post: "4nope",
+    async assertWorks(wire) {
+      wire.send("4hello");
+      assert.equal(await wire.next(), "4hello");
+    },
   });
 
   test("a second WebSocket with the sid while the probe is in progress is accepted (101) and closed at once", async () => {
     const s = await session();
-    const probe = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    await within(probe.opened, 5000, "probe WebSocket open");
-    probe.send("2probe");
-    assert.equal(await probe.next(), "3probe");
-    const second = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    const outcome = await within(
-      Promise.race([second.opened.then(() => "101" as const), second.refused.then((r) => `HTTP ${r.status} ${r.body}`)]),
-      5000,
-      "second WebSocket outcome",
-    );
-    assert.equal(outcome, "101", "the second WebSocket handshake completes");
-    await second.waitClose();
-    assert.deepEqual(second.frames, []);
+    const wire = await probe(s.sid);
+    await assertSecondWebSocketClosed(s.sid);
     // The first probe is unaffected and completes the upgrade.
-    probe.send("5");
-    probe.send("4hello");
-    assert.equal(await probe.next(), "4hello");
+    wire.send("5");
+    wire.send("4hello");
+    assert.equal(await wire.next(), "4hello");
   });
 });
 
@@ -242,19 +210,16 @@ describe("payload limit (maxPayload 1e6)", () => {
 // server is configured with cors { origin: "*" }, so every answer, errors included, must be
 // readable cross-origin, and the PUT of "invalid request method" must pass its preflight.
 describe("CORS for the suite's browser run (cors: { origin: '*' })", () => {
-  const origin = "null";
-  const allowsOrigin = (value: unknown) => value === "*" || value === origin;
-
   test("handshake, POST, GET and error replies carry Access-Control-Allow-Origin", async () => {
-    const hs = await http(f.port, f.poll, { headers: { Origin: origin } });
+    const hs = await http(f.port, f.poll, { headers: { Origin: CORS_ORIGIN } });
     assert.equal(hs.status, 200);
     assert.ok(allowsOrigin(hs.headers["access-control-allow-origin"]), `handshake ACAO ${hs.headers["access-control-allow-origin"]}`);
     const sid = OPEN_POLLING.exec(hs.text)![1]!;
     const url = `${f.poll}&sid=${sid}`;
-    const post = await http(f.port, url, { method: "POST", body: "4hi", headers: { Origin: origin, "Content-Type": "text/plain;charset=UTF-8" } });
+    const post = await http(f.port, url, { method: "POST", body: "4hi", headers: { Origin: CORS_ORIGIN, "Content-Type": "text/plain;charset=UTF-8" } });
     assert.equal(post.status, 200);
     assert.ok(allowsOrigin(post.headers["access-control-allow-origin"]), "POST ACAO");
-    const get = await http(f.port, url, { headers: { Origin: origin } });
+    const get = await http(f.port, url, { headers: { Origin: CORS_ORIGIN } });
     assert.deepEqual(get.text.split("\x1e").filter((p) => p !== "2"), ["4hi"]);
     assert.ok(allowsOrigin(get.headers["access-control-allow-origin"]), "GET ACAO");
     for (const [path, method] of [
@@ -263,28 +228,21 @@ describe("CORS for the suite's browser run (cors: { origin: '*' })", () => {
       [f.poll, "POST"],
       [`${f.poll}&sid=unknown`, "GET"],
     ] as const) {
-      const reply = await http(f.port, path, { method, headers: { Origin: origin } });
+      const reply = await http(f.port, path, { method, headers: { Origin: CORS_ORIGIN } });
       assert.equal(reply.status, 400, `${method} ${path}`);
       assert.ok(allowsOrigin(reply.headers["access-control-allow-origin"]), `${method} ${path}: ACAO ${reply.headers["access-control-allow-origin"]}`);
     }
   });
 
   test("the preflight of a PUT handshake is allowed, so that the browser sends it and sees 400", async () => {
-    const preflight = await http(f.port, f.poll, {
-      method: "OPTIONS",
-      headers: { Origin: origin, "Access-Control-Request-Method": "PUT" },
-    });
-    assert.ok(preflight.status === 200 || preflight.status === 204, `preflight status ${preflight.status}`);
-    assert.ok(allowsOrigin(preflight.headers["access-control-allow-origin"]), "preflight ACAO");
-    const methods = String(preflight.headers["access-control-allow-methods"] ?? "").split(/\s*,\s*/);
-    assert.ok(methods.includes("PUT"), `Access-Control-Allow-Methods: ${preflight.headers["access-control-allow-methods"]}`);
-    const put = await http(f.port, f.poll, { method: "PUT", headers: { Origin: origin } });
+    await assertPutPreflightAllowed(f);
+    const put = await http(f.port, f.poll, { method: "PUT", headers: { Origin: CORS_ORIGIN } });
     assertError(put, 400, E.method);
     assert.ok(allowsOrigin(put.headers["access-control-allow-origin"]));
   });
 
   test("a WebSocket from another origin opens a session", async () => {
-    const wire = track(new Wire(wsUrl(), { headers: { Origin: origin } }));
+    const wire = track(new Wire(wsUrl(), { headers: { Origin: CORS_ORIGIN } }));
     await within(wire.opened, 5000, "WebSocket open");
     assert.match((await wire.nextFrame()) as string, OPEN_WEBSOCKET);
   });

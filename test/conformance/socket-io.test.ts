@@ -10,6 +10,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { EMIT_IN_CONNECT, startSocketFixture } from "./server.js";
 import {
+  CORS_ORIGIN,
+  afterUpgradeCases,
+  allowsOrigin,
+  assertPutPreflightAllowed,
   closeWhileGetWaitsCase,
   heartbeatCases,
   pollingHandshakeCases,
@@ -22,7 +26,7 @@ const PH0 = '{"_placeholder":true,"num":0}';
 const PH1 = '{"_placeholder":true,"num":1}';
 
 const server = serve(startSocketFixture);
-const { f, track, session, wsUrl, untilPollWaiting, wsSession } = server;
+const { f, track, session, wsUrl, untilPollWaiting, wsSession, probe } = server;
 
 /** The CONNECT reply for a namespace ("" for "/"): `40` [nsp `,`] `{"sid":"..."}`; returns the sid. */
 function assertConnect(frame: string, nsp = ""): string {
@@ -42,6 +46,17 @@ async function sioConnect(): Promise<Wire> {
   assertConnect(await wire.nextText());
   assert.equal(await wire.nextText(), '42["auth",{}]');
   return wire;
+}
+
+/** Long-polling session joined to "/", its "auth" event consumed and pings answered: nothing left to read. */
+async function pollingJoined(): Promise<Polling> {
+  const s = await session();
+  await s.send("40");
+  assertConnect(await s.nextPacket());
+  assert.equal(await s.nextPacket(), '42["auth",{}]');
+  await s.answerBufferedPings();
+  assert.deepEqual(s.buffered, []);
+  return s;
 }
 
 /** After a malformed packet: the server closes the WebSocket and sends nothing but pings. */
@@ -68,16 +83,6 @@ describe("Engine.IO heartbeat on the Socket.IO server", () => {
   // overrun. Joining "/" first leaves the heartbeat alone to decide (engine-io.test.ts runs the
   // same cases on bare Engine.IO sessions), and makes the ping timeout the only possible cause of
   // a close.
-  async function pollingJoined(): Promise<Polling> {
-    const s = await session();
-    await s.send("40");
-    assertConnect(await s.nextPacket());
-    assert.equal(await s.nextPacket(), '42["auth",{}]');
-    await s.answerBufferedPings();
-    assert.deepEqual(s.buffered, []);
-    return s;
-  }
-
   async function wsJoined(): Promise<{ wire: Wire; sid: string }> {
     const { wire, sid } = await wsSession(false);
     wire.send("40");
@@ -98,12 +103,7 @@ describe("Engine.IO close on the Socket.IO server", () => {
 
   test("long-polling, joined to '/': POST 1 while a GET waits: the GET gets 6, then the session is gone", async () => {
     const { s, released } = await unlessPinged(async () => {
-      const s = await session();
-      await s.send("40");
-      assertConnect(await s.nextPacket());
-      assert.equal(await s.nextPacket(), '42["auth",{}]');
-      await s.answerBufferedPings();
-      assert.deepEqual(s.buffered, []);
+      const s = await pollingJoined();
       const waiting = s.get();
       await untilPollWaiting(s.sid);
       await s.send("1");
@@ -150,12 +150,23 @@ describe("Engine.IO close on the Socket.IO server", () => {
 });
 
 describe("Engine.IO upgrade on the Socket.IO server", () => {
-  test("2probe -> 3probe, the GET gets 6, 5 completes it; then the Socket.IO handshake runs over the WebSocket", async () => {
+  /** Upgrades a polling session (2probe and 5 sent at once, as a client does) and joins "/" over the WebSocket. */
+  async function upgradedJoined(): Promise<{ polling: Polling; wire: Wire }> {
     const s = await session();
     const wire = track(new Wire(wsUrl(`&sid=${s.sid}`)));
     await within(wire.opened, 5000, "probe WebSocket open");
     wire.send("2probe");
+    wire.send("5");
+    wire.send("40");
     assert.equal(await wire.next(), "3probe");
+    assertConnect(await wire.nextText());
+    assert.equal(await wire.nextText(), '42["auth",{}]');
+    return { polling: s, wire };
+  }
+
+  test("2probe -> 3probe, the GET gets 6, 5 completes it; then the Socket.IO handshake runs over the WebSocket", async () => {
+    const s = await session();
+    const wire = await probe(s.sid);
     assert.equal(await within(s.nextPacket(), 5000, "the GET during the upgrade"), "6");
     assert.deepEqual(s.buffered.filter((p) => p !== "2"), []);
     wire.send("5");
@@ -164,68 +175,30 @@ describe("Engine.IO upgrade on the Socket.IO server", () => {
     assert.equal(await wire.nextText(), '42["auth",{}]');
   });
 
-  test("a GET or POST with the sid after the upgrade: 400 code 3; the WebSocket keeps working", async () => {
-    const s = await session();
-    const wire = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    await within(wire.opened, 5000, "probe WebSocket open");
-    wire.send("2probe");
-    wire.send("5");
-    wire.send("40");
-    assert.equal(await wire.next(), "3probe");
-    assertConnect(await wire.nextText());
-    assert.equal(await wire.nextText(), '42["auth",{}]');
-    assertError(await s.get(), 400, E.bad, "GET");
-    assertError(await s.post("40"), 400, E.bad, "POST");
-    wire.send('42["message","still here"]');
-    assert.equal(await wire.nextText(), '42["message-back","still here"]');
-  });
-
-  // Reference: the second WebSocket handshake completes (101), then the server closes that socket.
-  test("a second WebSocket with the sid after the upgrade is accepted (101) and closed at once", async () => {
-    const s = await session();
-    const wire = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    await within(wire.opened, 5000, "probe WebSocket open");
-    wire.send("2probe");
-    wire.send("5");
-    wire.send("40");
-    assert.equal(await wire.next(), "3probe");
-    assertConnect(await wire.nextText());
-    assert.equal(await wire.nextText(), '42["auth",{}]');
-    const second = track(new Wire(wsUrl(`&sid=${s.sid}`)));
-    const outcome = await within(
-      Promise.race([second.opened.then(() => "101" as const), second.refused.then((r) => `HTTP ${r.status} ${r.body}`)]),
-      5000,
-      "second WebSocket outcome",
-    );
-    assert.equal(outcome, "101", "the second WebSocket handshake completes");
-    await second.waitClose();
-    assert.deepEqual(second.frames, [], "nothing is sent on the second WebSocket");
-    wire.send('42["message","still here"]');
-    assert.equal(await wire.nextText(), '42["message-back","still here"]');
+  afterUpgradeCases(server, {
+    upgraded: upgradedJoined,
+    post: "40",
+    async assertWorks(wire) {
+      wire.send('42["message","still here"]');
+      assert.equal(await wire.nextText(), '42["message-back","still here"]');
+    },
   });
 });
 
 // The suite's browser run (test-suite/index.html) reaches the server from another origin; the
 // reference is configured with cors { origin: "*" } (see the same checks in engine-io.test.ts).
 describe("CORS for the suite's browser run (cors: { origin: '*' })", () => {
-  const origin = "null";
-  const allowsOrigin = (value: unknown) => value === "*" || value === origin;
-
   test("handshake and error replies carry Access-Control-Allow-Origin", async () => {
-    const hs = await http(f.port, f.poll, { headers: { Origin: origin } });
+    const hs = await http(f.port, f.poll, { headers: { Origin: CORS_ORIGIN } });
     assert.equal(hs.status, 200);
     assert.ok(allowsOrigin(hs.headers["access-control-allow-origin"]), "handshake ACAO");
-    const bad = await http(f.port, `${f.path}?EIO=abc&transport=polling`, { headers: { Origin: origin } });
+    const bad = await http(f.port, `${f.path}?EIO=abc&transport=polling`, { headers: { Origin: CORS_ORIGIN } });
     assertError(bad, 400, E.version);
     assert.ok(allowsOrigin(bad.headers["access-control-allow-origin"]), "error ACAO");
   });
 
   test("the preflight of a PUT handshake is allowed, so that the browser sends it and sees 400", async () => {
-    const preflight = await http(f.port, f.poll, { method: "OPTIONS", headers: { Origin: origin, "Access-Control-Request-Method": "PUT" } });
-    assert.ok(preflight.status === 200 || preflight.status === 204, `preflight status ${preflight.status}`);
-    assert.ok(allowsOrigin(preflight.headers["access-control-allow-origin"]), "preflight ACAO");
-    const methods = String(preflight.headers["access-control-allow-methods"] ?? "").split(/\s*,\s*/);
-    assert.ok(methods.includes("PUT"), `Access-Control-Allow-Methods: ${preflight.headers["access-control-allow-methods"]}`);
+    await assertPutPreflightAllowed(f);
   });
 });
 
