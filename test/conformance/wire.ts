@@ -1,45 +1,15 @@
 // Raw wire clients for the conformance tests: HTTP requests over node:http (exact status, headers
-// and body bytes, no decompression, one connection per request) and a `ws` WebSocket that records
-// every frame. Waits are bounded; nothing here asserts on timing.
+// and body bytes, no decompression, one connection per request: test/support/http-request.ts) and
+// a `ws` WebSocket that records every frame. Waits are bounded; nothing here asserts on timing.
 
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
+import { http, type HttpReply } from "../support/http-request.js";
 
-export interface HttpReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  text: string;
-}
+export { http, type HttpReply };
 
 /** The outcome of a request the server may answer or cut off (both are allowed in a few cases). */
 export type HttpOutcome = { kind: "reply"; reply: HttpReply } | { kind: "aborted"; error: Error };
-
-/** One HTTP/1.1 request on its own connection. Rejects if the connection ends without a response. */
-export function http(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString("utf8") });
-        });
-        res.on("error", reject);
-        res.on("aborted", () => reject(new Error("response aborted")));
-      },
-    );
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
 
 export function httpOutcome(...args: Parameters<typeof http>): Promise<HttpOutcome> {
   return http(...args).then(

@@ -1,7 +1,7 @@
 // Raw Engine.IO clients for the wire-level tests: node:http requests (raw headers, no automatic
 // decompression), fetch, and `ws` sockets with a message queue. No timing assertions anywhere.
 
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import type { Socket as ClientSocket } from "socket.io-client";
@@ -13,36 +13,8 @@ export const EIO = "/socket.io/?EIO=4";
 export const POLL = `${EIO}&transport=polling`;
 export const WSQ = `${EIO}&transport=websocket`;
 
-export interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  text: string;
-}
-
 /** One HTTP request over node:http: the bytes as sent by the server, no decompression. */
-export function raw(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers ?? {}, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString("utf8") });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
+export { http as raw, type HttpReply as RawResponse } from "../support/http-request.js";
 
 /** A fetch whose JSON error body is returned parsed, along with the status. */
 export async function fetchJson(url: string, init: RequestInit = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
