@@ -5,27 +5,17 @@
 // missing the test fails; it never skips.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type http from "node:http";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createChatServer } from "../../examples/chat/server.js";
 import type { Server } from "../../src/index.js";
+import { launchChromium, requireChromium } from "../support/chromium.js";
 
 const WAIT = { timeout: 10_000 };
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const clientBundlePath = join(
   dirname(createRequire(import.meta.url).resolve("socket.io-client/package.json")),
@@ -65,12 +55,7 @@ describe("chat example in a headless browser", () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM_PATH)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM_PATH} (CI=${process.env.CI ?? "unset"}); ` +
-          "install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH",
-      );
-    }
+    requireChromium();
     ({ sio, httpServer } = createChatServer());
     const server = httpServer;
     await new Promise<void>((resolve, reject) => {
@@ -82,7 +67,7 @@ describe("chat example in a headless browser", () => {
     });
     const { port } = server.address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -16,26 +16,16 @@
 // fails; it never skips.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { Server, args, type Environ } from "../../src/index.js";
+import { launchChromium, requireChromium } from "../support/chromium.js";
 
 const WAIT = { timeout: 10_000 };
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const require = createRequire(import.meta.url);
 const bundles: Record<string, string> = {
@@ -97,12 +87,7 @@ describe("socket.io-client 2.x in a headless browser (allowEIO3)", () => {
   const uploads: Array<{ name: string; label: string; bytes: number[] | null }> = [];
 
   before(async () => {
-    if (!existsSync(CHROMIUM_PATH)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM_PATH} (CI=${process.env.CI ?? "unset"}); ` +
-          "install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH",
-      );
-    }
+    requireChromium();
     sio = new Server({ allowEIO3: true });
     sio.on("connect", async (sid: string, environ: Environ) => {
       const name = environ.query.name ?? "?";
@@ -141,7 +126,7 @@ describe("socket.io-client 2.x in a headless browser (allowEIO3)", () => {
       httpServer.listen(0, "127.0.0.1", () => resolve());
     });
     baseUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     ({ page: v4 } = await open("v4", ROOM, V4_NAME));
   });
 
