@@ -55,6 +55,22 @@ export interface EngineOptions {
   /** Largest accepted POST body or WebSocket message, in bytes (default 1e6). Also sent to clients as `maxPayload`. */
   maxHttpBufferSize?: number;
   /**
+   * Most packets one long-polling POST may carry (default 10000). A POST with more is answered 400
+   * (code 3) and its session is closed with reason `"parse error"`. It bounds the work one request
+   * causes (each packet is decoded and dispatched before the next request is read), which the byte
+   * limit alone does not: a 1 MB body holds up to 500,000 two-byte packets.
+   *
+   * Real clients stay far below it. A v4 client sends in one POST everything it queued while its
+   * previous POST was in flight (and what it buffered while disconnected), split so that no POST
+   * exceeds `maxPayload` bytes: a few packets per round trip for an interactive app, hundreds for a
+   * client streaming many small messages on a slow link (python-engineio's limit of 16 per payload
+   * had to be raised to 50-128 by such applications). Ten thousand leaves two orders of magnitude
+   * of headroom; raise it for clients that queue more than that many messages at a time (e.g. a
+   * loop of synchronous emits over long-polling, or a long offline queue). WebSocket messages are
+   * not batched and not counted.
+   */
+  maxPayloadPackets?: number;
+  /**
    * Largest amount of data, in bytes, that may wait to be sent to one client (queued by the engine
    * plus not yet written by the runtime). A client that stops reading is disconnected with reason
    * `"buffer full"` once it is exceeded (default 16 MiB).
@@ -92,6 +108,7 @@ export interface ResolvedEngineOptions {
   pingTimeout: number;
   upgradeTimeout: number;
   maxHttpBufferSize: number;
+  maxPayloadPackets: number;
   maxBufferedBytes: number;
   transports: readonly TransportName[];
   allowEIO3: boolean;
@@ -108,6 +125,12 @@ export interface ResolvedEngineOptions {
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -128,6 +151,7 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     pingTimeout: positive("pingTimeout", options.pingTimeout, 20_000),
     upgradeTimeout: positive("upgradeTimeout", options.upgradeTimeout, 10_000),
     maxHttpBufferSize: positive("maxHttpBufferSize", options.maxHttpBufferSize, 1_000_000),
+    maxPayloadPackets: positiveInteger("maxPayloadPackets", options.maxPayloadPackets, 10_000),
     maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
     transports,
     allowEIO3: options.allowEIO3 ?? false,

@@ -71,7 +71,8 @@ export class PollingTransport implements Transport {
       socket.abort("transport error");
       return;
     }
-    const decoded = this.framing.decode(result.body, exchange.request.header("content-type"), Infinity);
+    // Bounded in packets too (maxPayloadPackets): more closes the session like any malformed body.
+    const decoded = this.framing.decode(result.body, exchange.request.header("content-type"), this.host.options.maxPayloadPackets);
     if (!decoded.ok) {
       this.reject(exchange);
       socket.abort("parse error");
