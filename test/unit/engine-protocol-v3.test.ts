@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { runInNewContext } from "node:vm";
-import { PacketType, type DecodeErrorCode, type DecodeResult, type Packet } from "../../src/engine/protocol/packet.js";
+import { PacketType, type Packet } from "../../src/engine/protocol/packet.js";
 import {
   base64PacketV3,
   binaryFrameV3,
@@ -26,21 +26,9 @@ import {
 } from "../../src/engine/protocol/packet-v3.js";
 import { POLLING_V3_BASE64, POLLING_V3_XHR2, POLLING_V4, jsonpFraming } from "../../src/engine/transports/polling-framing.js";
 import { OutPacket } from "../../src/engine/out-packet.js";
+import { bytes, err, ok, plain, plainPacket } from "./decode-helpers.js";
 
-const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 const ascii = (text: string): number[] => Array.from(text, (c) => c.charCodeAt(0));
-/** Buffer and Uint8Array differ for deepStrictEqual; compare plain byte arrays. */
-const plain = (value: unknown): unknown => (value instanceof Uint8Array ? { bytes: Array.from(value) } : value);
-const plainPacket = (p: Packet) => ({ type: p.type, data: plain(p.data) });
-
-function ok<T>(result: DecodeResult<T>): T {
-  assert.equal(result.ok, true, result.ok ? "" : `unexpected ${result.code}`);
-  return (result as { ok: true; value: T }).value;
-}
-
-function err<T>(result: DecodeResult<T>, code: DecodeErrorCode, what = ""): void {
-  assert.deepEqual(result, { ok: false, code }, what);
-}
 
 const M = PacketType.MESSAGE;
 /** 0, 1, ..., n-1 as bytes. */

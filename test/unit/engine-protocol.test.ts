@@ -11,27 +11,13 @@ import {
   encodeFrame,
   encodePayload,
   encodeSegment,
-  type DecodeErrorCode,
   type DecodeResult,
   type Packet,
 } from "../../src/engine/protocol/packet.js";
 import { ENGINE_ERROR_MESSAGES, EngineErrorCode, engineErrorBody, engineErrorStatus } from "../../src/engine/protocol/errors.js";
 import { fromBase64, toBase64 } from "../../src/util/base64.js";
 import { DetachedRequest, PackedHeaders, parseQuery, pathOf } from "../../src/engine/http.js";
-
-const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
-/** Buffer and Uint8Array differ for deepStrictEqual; compare plain byte arrays. */
-const plain = (value: unknown): unknown => (value instanceof Uint8Array ? { bytes: Array.from(value) } : value);
-const plainPacket = (p: Packet) => ({ type: p.type, data: plain(p.data) });
-
-function ok<T>(result: DecodeResult<T>): T {
-  assert.equal(result.ok, true, result.ok ? "" : `unexpected ${result.code}`);
-  return (result as { ok: true; value: T }).value;
-}
-
-function err<T>(result: DecodeResult<T>, code: DecodeErrorCode): void {
-  assert.deepEqual(result, { ok: false, code });
-}
+import { bytes, err, ok, plain, plainPacket } from "./decode-helpers.js";
 
 const DOCUMENTED_CODES: ReadonlySet<string> = new Set(["EMPTY_PACKET", "INVALID_TYPE", "INVALID_BASE64", "TOO_MANY_PACKETS"]);
 
