@@ -1,14 +1,15 @@
 // Errors with stable codes. Every code is listed in the README ("Errors"); a test keeps the two in sync.
 
-export const SOCKJET_ERROR_CODES = ["ACK_TIMEOUT", "DISCONNECTED", "UNKNOWN_SID", "CONNECTION_REFUSED", "INVALID_ARGUMENT"] as const;
+export const SOCKJET_ERROR_CODES = ["ACK_TIMEOUT", "DISCONNECTED", "UNKNOWN_SID", "CONNECTION_REFUSED", "INVALID_ARGUMENT", "ENCODE_FAILED"] as const;
 export type SockjetErrorCode = (typeof SOCKJET_ERROR_CODES)[number];
 
 export class SockjetError extends Error {
   constructor(
     readonly code: SockjetErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = "SockjetError";
   }
 }

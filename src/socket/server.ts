@@ -11,7 +11,7 @@ import { parseQuery, type TopicPublisher, type WebSocketPeer } from "../engine/h
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
-import { Decoder, defaultJson, encodePacket, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
+import { Decoder, defaultJson, encodePacket, MAX_DEPTH, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
 import { Namespace } from "./namespace.js";
 import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
@@ -207,10 +207,12 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     if (socket !== null) {
       return new Promise((resolve, reject) => {
         const id = socket.allocateAckId();
+        // Encoded first: data that cannot be encoded rejects the call (ENCODE_FAILED) and leaves no pending ack behind.
+        const packets = this.encodeEvent(namespace, event, args, id);
         const pending = new PendingCall(this.engine.timers, socket, id, resolve, reject);
         socket.setAck(id, pending);
         this.engine.timers.schedule(pending.timer, timeout);
-        socket.send(this.encodeEvent(namespace, event, args, id));
+        socket.send(packets);
       });
     }
     if (this.manager.local) throw new SockjetError("UNKNOWN_SID", `no client ${options.to} in namespace ${namespace}`);
@@ -531,7 +533,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    */
   private sendConnectError(client: Client, namespace: string, refusal: RefusalPayload): void {
     const data = client.protocol === 5 ? refusal : "data" in refusal ? refusal.data : refusal.message;
-    this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data });
+    if (this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data })) return;
+    // The refusal's data cannot be encoded (logged): the client is still refused, with the message alone.
+    const plain = client.protocol === 5 ? { message: refusal.message } : refusal.message;
+    this.sendControl(client, { type: PacketType.CONNECT_ERROR, nsp: namespace, data: plain });
   }
 
   // ---- native publish (runtimes with the capability: Bun) ---------------------------------------
@@ -625,7 +630,13 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   private sendAck(socket: NamespaceSocket, id: number, value: unknown): void {
     if (socket.state !== "connected") return;
-    this.sendControl(socket.client, { type: PacketType.ACK, nsp: socket.namespace, id, data: toArgList(value) });
+    const packets = this.toEnginePackets({ type: PacketType.ACK, nsp: socket.namespace, id, data: toArgList(value) });
+    if (packets instanceof SockjetError) {
+      // Nobody to reject: the handler has returned. The client's ack callback is not called (it may time out).
+      this.logger.error("acknowledgement could not be encoded; none sent", { namespace: socket.namespace, sid: socket.sid, id, err: packets });
+      return;
+    }
+    for (const p of packets) socket.client.engine.sendPacket(p);
   }
 
   private closeSocket(socket: NamespaceSocket, reason: DisconnectReason, notifyClient: boolean): void {
@@ -705,8 +716,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       const socket = this.localSocket(namespace, sid);
       if (socket === null) return false;
       const id = socket.allocateAckId();
+      const packets = this.encodeEvent(namespace, event, args, id);
       socket.setAck(id, callback);
-      socket.send(this.encodeEvent(namespace, event, args, id));
+      socket.send(packets);
       return true;
     },
     disconnectLocal: (namespace, sid, close) => {
@@ -796,21 +808,41 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.publishers.add(publisher);
   }
 
+  /**
+   * An event's engine packets. Throws SockjetError ENCODE_FAILED when its data cannot be encoded,
+   * before anything is sent or registered: emit, send and call reject with it (deliveries run
+   * inside the manager's operation, whose promise the caller awaits).
+   */
   private encodeEvent(namespace: string, event: string, args: unknown[], id?: number): OutPacket[] {
     const packet: Packet = { type: PacketType.EVENT, nsp: namespace, data: [event, ...args] };
     if (id !== undefined) packet.id = id;
-    return this.toEnginePackets(packet);
+    const packets = this.toEnginePackets(packet, event);
+    if (packets instanceof SockjetError) throw packets;
+    return packets;
   }
 
-  private toEnginePackets(packet: Packet): OutPacket[] {
+  /** A packet's engine packets, or the ENCODE_FAILED error saying why its data cannot be encoded. */
+  private toEnginePackets(packet: Packet, event?: string): OutPacket[] | SockjetError {
     const encoded = encodePacket(packet, this.json);
+    if (!encoded.ok) {
+      const what = event !== undefined ? `event "${event}"` : packet.type === PacketType.ACK ? "acknowledgement" : "packet";
+      const reason = encoded.code === "TOO_DEEP" ? `${encoded.message} (at most ${MAX_DEPTH} levels)` : `the JSON codec refused it: ${encoded.message}`;
+      return new SockjetError("ENCODE_FAILED", `cannot encode the ${what} for namespace ${packet.nsp}: ${reason}`, { cause: encoded.cause });
+    }
     const out = [new OutPacket(EnginePacketType.MESSAGE, encoded.text)];
     for (const attachment of encoded.attachments) out.push(new OutPacket(EnginePacketType.MESSAGE, attachment));
     return out;
   }
 
-  private sendControl(client: Client, packet: Packet): void {
-    for (const p of this.toEnginePackets(packet)) client.engine.sendPacket(p);
+  /** Sends a packet the server makes (CONNECT, DISCONNECT, CONNECT_ERROR); false, and logged, when it cannot be encoded. */
+  private sendControl(client: Client, packet: Packet): boolean {
+    const packets = this.toEnginePackets(packet);
+    if (packets instanceof SockjetError) {
+      this.logger.error("packet could not be encoded; not sent", { sid: client.engine.id, namespace: packet.nsp, type: packet.type, err: packets });
+      return false;
+    }
+    for (const p of packets) client.engine.sendPacket(p);
+    return true;
   }
 
   private localSocket(namespace: string, sid: string): NamespaceSocket | null {

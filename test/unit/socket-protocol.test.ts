@@ -6,14 +6,24 @@ import {
   defaultJson,
   encodePacket,
   hasBinary,
+  MAX_DEPTH,
   type DecodeErrorCode,
   type DecodeResult,
+  type EncodedPacket,
   type JsonCodec,
   type Packet,
 } from "../../src/socket/protocol/packet.js";
+import { deconstruct, exceedsDepth } from "../../src/socket/protocol/binary.js";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+/** encodePacket, which must succeed: the text and the attachments. */
+function encode(packet: Packet, json?: JsonCodec): EncodedPacket {
+  const result = encodePacket(packet, json);
+  assert.ok(result.ok, result.ok ? "" : `${result.code}: ${result.message}`);
+  return { text: result.text, attachments: result.attachments };
+}
 
 function decodeOne(text: string, decoder = new Decoder()): DecodeResult {
   return decoder.add(text);
@@ -57,7 +67,7 @@ const vectors: Array<[string, Packet]> = [
 
 test("encodes the spec's text vectors exactly", () => {
   for (const [wire, packet] of vectors) {
-    assert.deepEqual(encodePacket(packet), { text: wire, attachments: [] }, wire);
+    assert.deepEqual(encode(packet), { text: wire, attachments: [] }, wire);
   }
 });
 
@@ -70,11 +80,11 @@ test("decodes the spec's text vectors exactly", () => {
 });
 
 test("encoder omits null/undefined data and id, and the default namespace", () => {
-  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "/", data: null }).text, "0");
-  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "" }).text, "0");
-  assert.equal(encodePacket({ type: PacketType.EVENT, nsp: "/", id: 0, data: ["a"] }).text, '20["a"]');
+  assert.equal(encode({ type: PacketType.CONNECT, nsp: "/", data: null }).text, "0");
+  assert.equal(encode({ type: PacketType.CONNECT, nsp: "" }).text, "0");
+  assert.equal(encode({ type: PacketType.EVENT, nsp: "/", id: 0, data: ["a"] }).text, '20["a"]');
   // a Buffer inside CONNECT_ERROR/CONNECT is not turned into an attachment (only EVENT/ACK are)
-  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "/", data: { a: bytes(1) } }).text, '0{"a":{"0":1}}');
+  assert.equal(encode({ type: PacketType.CONNECT, nsp: "/", data: { a: bytes(1) } }).text, '0{"a":{"0":1}}');
 });
 
 test("a namespace without a trailing comma runs to the end of the text", () => {
@@ -106,7 +116,7 @@ test("a custom JsonCodec is used in both directions", () => {
       return JSON.parse(text, (_key, value: unknown) => (value === "$date" ? "revived" : value)) as unknown;
     },
   };
-  const { text } = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", "$date"] }, json);
+  const { text } = encode({ type: PacketType.EVENT, nsp: "/", data: ["e", "$date"] }, json);
   assert.equal(text, '2["e","$date"]');
   assert.deepEqual(expectPacket(new Decoder({ json }).add(text)).data, ["e", "revived"]);
   assert.deepEqual(calls, ["stringify", "parse"]);
@@ -117,7 +127,7 @@ test("a custom JsonCodec is used in both directions", () => {
 
 test("encodes BINARY_EVENT with the exact attachment object", () => {
   const file = bytes(1, 2, 3);
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["hello", file] });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["hello", file] });
   assert.equal(encoded.text, '51-["hello",{"_placeholder":true,"num":0}]');
   assert.equal(encoded.attachments.length, 1);
   assert.equal(encoded.attachments[0], file);
@@ -125,7 +135,7 @@ test("encodes BINARY_EVENT with the exact attachment object", () => {
 
 test("encodes BINARY_ACK with namespace and id (61-/admin,456[...])", () => {
   const buf = Buffer.from("hi"); // a Buffer is a Uint8Array, possibly at an offset inside a pool
-  const encoded = encodePacket({ type: PacketType.ACK, nsp: "/admin", id: 456, data: [buf] });
+  const encoded = encode({ type: PacketType.ACK, nsp: "/admin", id: 456, data: [buf] });
   assert.equal(encoded.text, '61-/admin,456[{"_placeholder":true,"num":0}]');
   assert.equal(encoded.attachments[0], buf);
 });
@@ -137,7 +147,7 @@ test("binary nested in objects and arrays is numbered depth-first; the input is 
   const d = bytes(0xd);
   const meta = { kind: "x", when: new Date(0) };
   const data = ["upload", { file: { name: "f", chunks: [a, b] }, meta, extra: [[c]] }, d];
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/up", id: 9, data });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/up", id: 9, data });
   assert.equal(
     encoded.text,
     '54-/up,9["upload",{"file":{"name":"f","chunks":[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]},' +
@@ -157,7 +167,7 @@ test("ArrayBuffer, Float32Array and DataView are sent as their exact bytes", () 
   const floats = new Float32Array([0, 1.5, 2]).subarray(1, 2); // non-zero byteOffset
   const backing = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]);
   const view = new DataView(backing.buffer, 2, 3);
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["bin", { ab, floats }, view] });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["bin", { ab, floats }, view] });
   assert.equal(
     encoded.text,
     '53-["bin",{"ab":{"_placeholder":true,"num":0},"floats":{"_placeholder":true,"num":1}},{"_placeholder":true,"num":2}]',
@@ -179,14 +189,14 @@ test("toJSON results are searched for binary, like socket.io-parser", () => {
     }
   }
   assert.equal(hasBinary(new Attachment()), true);
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["file", new Attachment()] });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["file", new Attachment()] });
   assert.equal(encoded.text, '51-["file",{"name":"a.bin","content":{"_placeholder":true,"num":0}}]');
   assert.equal(encoded.attachments[0], blob);
 });
 
 test("a BINARY_* packet without binary is encoded as plain EVENT/ACK", () => {
-  assert.equal(encodePacket({ type: PacketType.BINARY_EVENT, nsp: "/", data: ["x"] }).text, '2["x"]');
-  assert.equal(encodePacket({ type: PacketType.BINARY_ACK, nsp: "/", id: 3, data: [] }).text, "33[]");
+  assert.equal(encode({ type: PacketType.BINARY_EVENT, nsp: "/", data: ["x"] }).text, '2["x"]');
+  assert.equal(encode({ type: PacketType.BINARY_ACK, nsp: "/", id: 3, data: [] }).text, "33[]");
 });
 
 test("hasBinary", () => {
@@ -243,7 +253,7 @@ test("multiple attachments are matched by num, not by position in the JSON", () 
 
 test("round trip of nested binary through encode and decode", () => {
   const data = ["deep", { a: [bytes(1), { b: bytes(2, 3) }], c: "text" }, bytes()];
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/chat", id: 77, data });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/chat", id: 77, data });
   const decoder = new Decoder();
   let last: DecodeResult = decoder.add(encoded.text);
   for (const att of encoded.attachments) last = decoder.add(att);
@@ -269,14 +279,14 @@ test("a __proto__ key cannot pollute prototypes during reconstruction", () => {
 test("encoding data with an own __proto__ key keeps it as data", () => {
   const data = JSON.parse('["e",{"__proto__":{"x":1},"bin":0}]') as [string, Record<string, unknown>];
   data[1].bin = bytes(1);
-  const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data });
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data });
   assert.equal(encoded.text, '51-["e",{"__proto__":{"x":1},"bin":{"_placeholder":true,"num":0}}]');
 });
 
-test("deeply nested binary payloads neither overflow nor throw", () => {
+test("deeply nested binary payloads neither overflow nor throw (without the depth limit)", () => {
   const depth = 50_000;
   const text = `51-["deep",${"[".repeat(depth)}{"_placeholder":true,"num":0}${"]".repeat(depth)}]`;
-  const decoder = new Decoder();
+  const decoder = new Decoder({ maxDepth: Number.POSITIVE_INFINITY });
   const result = decoder.add(text);
   if (result.ok) {
     const att = bytes(1);
@@ -466,6 +476,7 @@ const CODES: ReadonlySet<string> = new Set([
   "INVALID_ATTACHMENTS",
   "UNEXPECTED_BINARY",
   "TOO_MANY_ATTACHMENTS",
+  "TOO_DEEP",
 ]);
 
 const TOKENS = [
@@ -529,7 +540,7 @@ test("fuzz: add() never throws and only returns documented results", () => {
     assert.ok(nsp === "/" || nsp.startsWith("/"));
     assert.ok(id === undefined || (Number.isSafeInteger(id) && id >= 0));
     // anything we accept must survive a re-encode/decode cycle
-    const again = encodePacket(result.packet);
+    const again = encode(result.packet);
     const fresh = new Decoder();
     let back: DecodeResult = fresh.add(again.text);
     for (const att of again.attachments) back = fresh.add(att);
@@ -548,11 +559,189 @@ test("binary is found behind the no-binary fast path: deep in plain objects, in 
   }
   const ownToJSON = { toJSON: () => [bytes] };
   for (const value of [deep, new Wrapper(), ownToJSON]) {
-    const encoded = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["ev", value] });
+    const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["ev", value] });
     assert.ok(encoded.text.startsWith("51-"), encoded.text);
     assert.deepEqual(encoded.attachments, [bytes]);
   }
-  const plain = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["ev", { m: "hello", c: 1, list: [1, "x", null] }] });
+  const plain = encode({ type: PacketType.EVENT, nsp: "/", data: ["ev", { m: "hello", c: 1, list: [1, "x", null] }] });
   assert.equal(plain.text, '2["ev",{"m":"hello","c":1,"list":[1,"x",null]}]');
   assert.deepEqual(plain.attachments, []);
+});
+
+// ---------------------------------------------------------------------------------------------
+// depth: no recursion on nested data, and one documented limit in both directions
+
+/** `leaf` inside `depth` arrays: nest(1, x) is [x]. Built iteratively. */
+function nest(depth: number, leaf?: unknown): unknown {
+  let value: unknown = leaf === undefined ? [] : [leaf];
+  for (let i = 1; i < depth; i++) value = [value];
+  return value;
+}
+/** The JSON text of nest(depth): `[[...]]`. */
+const nestedText = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+test("MAX_DEPTH is 1000 levels, the event array included", () => {
+  assert.equal(MAX_DEPTH, 1000);
+});
+
+test("decoder: a payload nested MAX_DEPTH levels decodes; one level more is TOO_DEEP (arrays and objects)", () => {
+  // The event array is level 1: its argument may nest MAX_DEPTH - 1 more.
+  const atLimit = expectPacket(decodeOne(`2["e",${nestedText(MAX_DEPTH - 1)}]`));
+  assert.equal(exceedsDepth(atLimit.data, MAX_DEPTH), false);
+  expectError(decodeOne(`2["e",${nestedText(MAX_DEPTH)}]`), "TOO_DEEP");
+  const objects = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  expectPacket(decodeOne(`2["e",${objects(MAX_DEPTH - 1)}]`));
+  expectError(decodeOne(`2["e",${objects(MAX_DEPTH)}]`), "TOO_DEEP");
+  // ACKs, CONNECT auth and binary packets (refused before any attachment is awaited) alike.
+  expectError(decodeOne(`31[${nestedText(MAX_DEPTH)}]`), "TOO_DEEP");
+  expectError(decodeOne(`0{"a":${nestedText(MAX_DEPTH)}}`), "TOO_DEEP");
+  const decoder = new Decoder();
+  expectError(decoder.add(`51-["e",${"[".repeat(MAX_DEPTH)}{"_placeholder":true,"num":0}${"]".repeat(MAX_DEPTH)}]`), "TOO_DEEP");
+  assert.equal(decoder.pending, false);
+});
+
+test("decoder: a 100,000-deep array is TOO_DEEP, reported as a value (no stack overflow, no throw)", () => {
+  const result = decodeOne(`2["echo",${nestedText(100_000)}]`);
+  expectError(result, "TOO_DEEP");
+  // and a deep binary packet too (the placeholder walk never runs)
+  expectError(decodeOne(`51-["deep",${"[".repeat(100_000)}{"_placeholder":true,"num":0}${"]".repeat(100_000)}]`), "TOO_DEEP");
+});
+
+test("decoder: maxDepth is an option; a custom codec's output is always measured, each object once", () => {
+  expectPacket(new Decoder({ maxDepth: 3 }).add('2["e",[[1]]]'));
+  expectError(new Decoder({ maxDepth: 3 }).add('2["e",[[[1]]]]'), "TOO_DEEP");
+  // Short text, deep result: a codec that expands (or revives references) is measured anyway.
+  const expanding: JsonCodec = { stringify: JSON.stringify, parse: (text) => (text === '"deep"' ? ["e", nest(MAX_DEPTH)] : JSON.parse(text)) };
+  expectError(new Decoder({ json: expanding }).add('2"deep"'), "TOO_DEEP");
+  expectPacket(new Decoder({ json: expanding }).add('2["e",[[1]]]'));
+  // A codec that shares and cycles objects (e.g. one that restores references): not "infinitely deep".
+  const cyclic: JsonCodec = {
+    stringify: JSON.stringify,
+    parse: () => {
+      const node: Record<string, unknown> = { name: "self" };
+      node.self = node;
+      const shared = { n: 1 };
+      return ["e", node, [shared, shared, [shared]]];
+    },
+  };
+  const packet = expectPacket(new Decoder({ json: cyclic }).add('2"x"'));
+  const node = (packet.data as unknown[])[1] as Record<string, unknown>;
+  assert.equal(node.self, node);
+});
+
+test("encoder: data nested MAX_DEPTH levels encodes and decodes back; one level more is TOO_DEEP, as a value", () => {
+  const ok = encode({ type: PacketType.EVENT, nsp: "/", data: ["e", nest(MAX_DEPTH - 1)] });
+  expectPacket(decodeOne(ok.text));
+  const refused = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", nest(MAX_DEPTH)] });
+  assert.equal(refused.ok, false);
+  assert.equal(!refused.ok && refused.code, "TOO_DEEP");
+  const ack = encodePacket({ type: PacketType.ACK, nsp: "/", id: 1, data: [nest(MAX_DEPTH)] });
+  assert.equal(!ack.ok && ack.code, "TOO_DEEP");
+  // A toJSON result counts in its object's place.
+  const viaToJSON = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", { toJSON: () => nest(MAX_DEPTH) }] });
+  assert.equal(!viaToJSON.ok && viaToJSON.code, "TOO_DEEP");
+  assert.equal(encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", { toJSON: () => nest(MAX_DEPTH - 1) }] }).ok, true);
+});
+
+test("encoder: a 100,000-deep array, with or without binary at the bottom, is TOO_DEEP (no stack overflow, no throw)", () => {
+  for (const leaf of [undefined, bytes(1)]) {
+    const result = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["echo", nest(100_000, leaf)] });
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.code, "TOO_DEEP");
+    assert.match(!result.ok ? result.message : "", /deeper than 1000/);
+  }
+});
+
+test("encoder: what the JSON codec refuses (cycle, BigInt, a throwing toJSON or stringify) is UNSERIALIZABLE with the cause", () => {
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const throwing = {
+    toJSON() {
+      throw new RangeError("no JSON for you");
+    },
+  };
+  for (const [value, type] of [
+    [cyclic, TypeError],
+    [[cyclic, bytes(1)], TypeError],
+    [10n, TypeError],
+    [throwing, RangeError],
+  ] as const) {
+    const result = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", { value }] });
+    assert.equal(result.ok, false);
+    if (!result.ok) {
+      assert.equal(result.code, "UNSERIALIZABLE");
+      assert.ok(result.cause instanceof type, String(result.cause));
+      assert.equal(result.message, (result.cause as Error).message);
+    }
+  }
+  const codec: JsonCodec = {
+    stringify: () => {
+      throw new Error("codec down");
+    },
+    parse: JSON.parse,
+  };
+  const failed = encodePacket({ type: PacketType.CONNECT, nsp: "/", data: { sid: "x" } }, codec);
+  assert.deepEqual(failed.ok ? null : [failed.code, failed.message], ["UNSERIALIZABLE", "codec down"]);
+});
+
+test("deconstruct and hasBinary walk 100,000 levels without recursion (no depth limit of their own)", () => {
+  const leaf = bytes(7);
+  const deep = nest(100_000, leaf);
+  assert.equal(hasBinary(deep), true);
+  assert.equal(hasBinary(nest(100_000)), false);
+  const split = deconstruct(deep);
+  assert.ok(split.ok);
+  if (split.ok) {
+    assert.deepEqual(split.buffers, [leaf]);
+    let node: unknown = split.data;
+    for (let i = 0; i < 100_000; i++) node = (node as unknown[])[0];
+    assert.deepEqual(node, { _placeholder: true, num: 0 });
+    // The caller's data is untouched.
+    let original: unknown = deep;
+    for (let i = 0; i < 100_000; i++) original = (original as unknown[])[0];
+    assert.equal(original, leaf);
+  }
+  const plain = nest(100_000);
+  const same = deconstruct(plain);
+  assert.ok(same.ok && same.data === plain && same.buffers.length === 0, "no binary: the very same object");
+  assert.equal(exceedsDepth(plain, 100_000), false);
+  assert.equal(exceedsDepth(plain, 99_999), true);
+});
+
+test("deconstruct: placeholder order, copy-on-write and toJSON exactly as JSON.stringify visits them", () => {
+  const [a, b, c, d] = [bytes(1), bytes(2), bytes(3), bytes(4)];
+  const untouched = { keep: [1, 2] };
+  class Box {
+    constructor(readonly inner: unknown) {}
+    toJSON() {
+      return { boxed: this.inner };
+    }
+  }
+  const date = new Date(0);
+  const data = ["e", { x: a, y: [untouched, new Box([b, { z: c }])], date }, [[d]], untouched];
+  const split = deconstruct(data);
+  assert.ok(split.ok);
+  if (!split.ok) return;
+  assert.deepEqual(split.buffers, [a, b, c, d]);
+  const out = split.data as unknown[];
+  const first = out[1] as { x: unknown; y: unknown[]; date: unknown };
+  assert.deepEqual(first.x, { _placeholder: true, num: 0 });
+  assert.equal(first.y[0], untouched, "a subtree without binary is not copied");
+  assert.deepEqual(first.y[1], { boxed: [{ _placeholder: true, num: 1 }, { z: { _placeholder: true, num: 2 } }] });
+  assert.equal(first.date, date, "a toJSON carrier without binary is kept for the serializer");
+  assert.deepEqual(out[2], [[{ _placeholder: true, num: 3 }]]);
+  assert.equal(out[3], untouched);
+  assert.notEqual(out, data);
+  assert.deepEqual(data[1], { x: a, y: [untouched, new Box([b, { z: c }])], date }, "the caller's data is not mutated");
+  // A toJSON result is not asked for its own toJSON; a cycle is left for the codec to report.
+  const inner = { toJSON: () => "never called", bin: a };
+  const outer = { toJSON: () => inner };
+  const viaToJSON = deconstruct([outer]);
+  assert.ok(viaToJSON.ok);
+  if (viaToJSON.ok) assert.deepEqual((viaToJSON.data as unknown[])[0], { toJSON: inner.toJSON, bin: { _placeholder: true, num: 0 } });
+  const loop: Record<string, unknown> = { bin: a };
+  loop.self = loop;
+  const looped = deconstruct(loop);
+  assert.ok(looped.ok);
+  if (looped.ok) assert.equal((looped.data as Record<string, unknown>).self, loop);
 });

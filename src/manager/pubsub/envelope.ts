@@ -82,7 +82,9 @@ export function encodeMessage(message: ClusterMessage, json: JsonCodec = default
   delete header.python;
   let buffers: Uint8Array[] = [];
   if (message.type === "emit" || message.type === "callback") {
+    // No depth limit here (the receiving servers' Socket.IO encoder applies its own): cannot fail.
     const split = deconstruct(message.args);
+    if (!split.ok) throw new Error(split.message);
     if (split.buffers.length > 0) {
       header = { ...header, args: split.data, attachments: split.buffers.length };
       buffers = split.buffers;

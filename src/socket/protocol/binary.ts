@@ -45,35 +45,113 @@ function defineValue(target: object, key: string, value: unknown): void {
  * True when `value` contains binary anywhere in nested arrays/objects.
  * Like socket.io-parser's is-binary.ts, an object's `toJSON()` result is inspected instead of
  * the object itself (what JSON.stringify would serialise), but not the result's own toJSON.
- * Cycles are tolerated (a revisited ancestor counts as "no binary") so this never overflows.
+ * Cycles are tolerated (a revisited ancestor counts as "no binary"). Iterative (an explicit
+ * stack): any depth of nesting is walked without growing the call stack.
  */
 export function hasBinary(value: unknown): boolean {
-  return hasBinaryInner(value, false, new Set());
+  const ancestors = new Set<object>();
+  // Pending work, popped last-in first-out: a value to visit (directly, or as a toJSON result), or
+  // the end of an ancestor's subtree.
+  const values: unknown[] = [value];
+  const steps: number[] = [VISIT];
+  while (values.length > 0) {
+    const current = values.pop();
+    const step = steps.pop()!;
+    if (step === LEAVE) {
+      ancestors.delete(current as object);
+      continue;
+    }
+    if (typeof current !== "object" || current === null) continue;
+    if (isBinary(current)) return true;
+    if (ancestors.has(current)) continue;
+    ancestors.add(current);
+    values.push(current);
+    steps.push(LEAVE);
+    if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) {
+        values.push(current[i]);
+        steps.push(VISIT);
+      }
+      continue;
+    }
+    const toJSON = step === VISIT_TOJSON_RESULT ? undefined : getToJSON(current);
+    if (toJSON !== undefined) {
+      values.push(toJSON.call(current));
+      steps.push(VISIT_TOJSON_RESULT);
+      continue;
+    }
+    const record = current as Record<string, unknown>;
+    const keys = Object.keys(record);
+    for (let k = keys.length - 1; k >= 0; k--) {
+      values.push(record[keys[k]!]);
+      steps.push(VISIT);
+    }
+  }
+  return false;
 }
 
-function hasBinaryInner(value: unknown, viaToJSON: boolean, ancestors: Set<object>): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (isBinary(value)) return true;
-  if (ancestors.has(value)) return false;
-  ancestors.add(value);
-  try {
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        if (hasBinaryInner(value[i], false, ancestors)) return true;
+const VISIT = 0;
+const VISIT_TOJSON_RESULT = 1;
+const LEAVE = 2;
+
+/**
+ * How deeply `value` nests arrays and objects: a primitive is 0, `[]` is 1, `[[1]]` is 2. Answers
+ * only whether that exceeds `maxDepth`, and stops as soon as it does. Iterative. Binary values are
+ * leaves. `dedupe` visits each object once, for decoded data that may share or cycle through
+ * objects (a custom JSON codec with references); JSON.parse's output is a tree and needs no set.
+ */
+export function exceedsDepth(value: unknown, maxDepth: number, dedupe = false): boolean {
+  if (typeof value !== "object" || value === null || isBinary(value)) return false;
+  if (maxDepth < 1) return true;
+  const seen = dedupe ? new Set<object>([value]) : null;
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const childDepth = depths.pop()! + 1;
+    const items: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (typeof item !== "object" || item === null || isBinary(item)) continue;
+      if (seen !== null) {
+        if (seen.has(item)) continue;
+        seen.add(item);
       }
-      return false;
+      if (childDepth > maxDepth) return true;
+      nodes.push(item);
+      depths.push(childDepth);
     }
-    const toJSON = viaToJSON ? undefined : getToJSON(value);
-    if (toJSON !== undefined) return hasBinaryInner(toJSON.call(value), true, ancestors);
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      if (hasBinaryInner(record[key], false, ancestors)) return true;
-    }
-    return false;
-  } finally {
-    ancestors.delete(value);
   }
+  return false;
 }
+
+export type DeconstructResult = { ok: true; data: unknown; buffers: Uint8Array[] } | { ok: false; message: string };
+
+const ARRAY = 0;
+const RECORD = 1;
+const TOJSON = 2;
+
+/** One container being walked by deconstruct, and the shallow copy made once a binary is found inside. */
+interface Frame {
+  kind: typeof ARRAY | typeof RECORD | typeof TOJSON;
+  /** The array or record walked, or (TOJSON) the object whose toJSON result stands in for it. */
+  source: object;
+  /** How many containers hold this one (its own depth is one more, except for TOJSON: none of its own). */
+  level: number;
+  /** RECORD: its own enumerable keys, in JSON.stringify's order. */
+  keys: string[] | null;
+  /** TOJSON: the toJSON result; after the walk, what it became. */
+  replaced: unknown;
+  result: unknown;
+  /** The next child to walk; the child being walked is `index` until its result is accepted. */
+  index: number;
+  /** The child being walked (read once, so that a getter runs once). */
+  child: unknown;
+  copy: unknown[] | object | undefined;
+}
+
+/** Marks "the value's frame was pushed; its result comes when the frame completes". */
+const PENDING: unique symbol = Symbol("pending");
 
 /**
  * Replaces every binary in `data` with a placeholder, numbering them depth-first in the order
@@ -81,57 +159,112 @@ function hasBinaryInner(value: unknown, viaToJSON: boolean, ancestors: Set<objec
  * Subtrees without binary are returned as the very same objects (no copies), so a custom
  * serializer still sees class instances, Dates, etc. Only containers on a path to a binary are
  * shallow-copied; the caller's data is never mutated.
+ *
+ * Iterative (explicit frames), so nesting of any depth is walked without growing the call stack;
+ * data nested more than `maxDepth` arrays/objects deep (counted as JSON.stringify would meet them,
+ * a toJSON result in its object's place) is refused as a value. Errors thrown by a toJSON method
+ * propagate.
  */
-export function deconstruct(data: unknown): { data: unknown; buffers: Uint8Array[] } {
+export function deconstruct(data: unknown, maxDepth = Number.POSITIVE_INFINITY): DeconstructResult {
   const buffers: Uint8Array[] = [];
-  const out = deconstructInner(data, buffers, false, new Set());
-  return { data: out, buffers };
-}
+  const ancestors = new Set<object>();
+  const stack: Frame[] = [];
+  let tooDeep = false;
 
-function deconstructInner(value: unknown, buffers: Uint8Array[], viaToJSON: boolean, ancestors: Set<object>): unknown {
-  if (typeof value !== "object" || value === null) return value;
-  if (isBinary(value)) {
-    const placeholder: Placeholder = { _placeholder: true, num: buffers.length };
-    buffers.push(toBytes(value));
-    return placeholder;
-  }
-  // A cycle is left in place: the JSON codec will report it, which is the right error.
-  if (ancestors.has(value)) return value;
-  ancestors.add(value);
-  try {
+  // The final value of `value`, found inside `level` containers; or PENDING after pushing its frame.
+  const enter = (value: unknown, viaToJSON: boolean, level: number): unknown => {
+    if (typeof value !== "object" || value === null) return value;
+    if (isBinary(value)) {
+      const placeholder: Placeholder = { _placeholder: true, num: buffers.length };
+      buffers.push(toBytes(value));
+      return placeholder;
+    }
+    // A cycle is left in place: the JSON codec will report it, which is the right error.
+    if (ancestors.has(value)) return value;
+    let frame: Frame;
     if (Array.isArray(value)) {
-      let copy: unknown[] | undefined;
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        const next = deconstructInner(item, buffers, false, ancestors);
-        if (copy === undefined && next !== item) copy = value.slice(0, i);
-        if (copy !== undefined) copy[i] = next;
+      frame = { kind: ARRAY, source: value, level, keys: null, replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
+    } else {
+      const toJSON = viaToJSON ? undefined : getToJSON(value);
+      if (toJSON !== undefined) {
+        frame = { kind: TOJSON, source: value, level, keys: null, replaced: toJSON.call(value), result: undefined, index: 0, child: undefined, copy: undefined };
+      } else {
+        frame = { kind: RECORD, source: value, level, keys: Object.keys(value), replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
       }
-      return copy ?? value;
     }
-    const toJSON = viaToJSON ? undefined : getToJSON(value);
-    if (toJSON !== undefined) {
-      const replaced = toJSON.call(value);
-      const next = deconstructInner(replaced, buffers, true, ancestors);
+    if (frame.kind !== TOJSON && level + 1 > maxDepth) {
+      tooDeep = true;
+      return value;
+    }
+    ancestors.add(value);
+    stack.push(frame);
+    return PENDING;
+  };
+
+  // The child at frame.index became `next`: keep it (copying the container on the first change).
+  const accept = (frame: Frame, next: unknown): void => {
+    const i = frame.index++;
+    const item = frame.child;
+    frame.child = undefined;
+    if (frame.kind === TOJSON) {
+      frame.result = next;
+      return;
+    }
+    if (frame.kind === ARRAY) {
+      if (frame.copy === undefined && next !== item) frame.copy = (frame.source as unknown[]).slice(0, i);
+      if (frame.copy !== undefined) (frame.copy as unknown[])[i] = next;
+      return;
+    }
+    const keys = frame.keys!;
+    if (frame.copy === undefined && next !== item) {
+      const copy = {};
+      const record = frame.source as Record<string, unknown>;
+      for (let j = 0; j < i; j++) defineValue(copy, keys[j]!, record[keys[j]!]);
+      frame.copy = copy;
+    }
+    if (frame.copy !== undefined) defineValue(frame.copy, keys[i]!, next);
+  };
+
+  const tooDeepResult = (): DeconstructResult => ({ ok: false, message: `data nested deeper than ${maxDepth} arrays/objects` });
+
+  const root = enter(data, false, 0);
+  if (tooDeep) return tooDeepResult();
+  if (root !== PENDING) return { ok: true, data: root, buffers };
+  for (;;) {
+    const frame = stack[stack.length - 1]!;
+    let more: boolean;
+    let child: unknown;
+    if (frame.kind === ARRAY) {
+      const array = frame.source as unknown[];
+      more = frame.index < array.length;
+      if (more) child = array[frame.index];
+    } else if (frame.kind === RECORD) {
+      const keys = frame.keys!;
+      more = frame.index < keys.length;
+      if (more) child = (frame.source as Record<string, unknown>)[keys[frame.index]!];
+    } else {
+      more = frame.index === 0;
+      if (more) child = frame.replaced;
+    }
+    if (more) {
+      frame.child = child;
+      const next = enter(child, frame.kind === TOJSON, frame.kind === TOJSON ? frame.level : frame.level + 1);
+      if (tooDeep) return tooDeepResult();
+      if (next !== PENDING) accept(frame, next);
+      continue;
+    }
+    // Every child walked: the container's own result.
+    stack.pop();
+    ancestors.delete(frame.source);
+    let value: unknown;
+    if (frame.kind === TOJSON) {
       // No binary inside: keep the original so the serializer applies toJSON itself.
-      return next === replaced ? value : next;
+      value = frame.result === frame.replaced ? frame.source : frame.result;
+    } else {
+      value = frame.copy ?? frame.source;
     }
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    let copy: object | undefined;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      const item = record[key];
-      const next = deconstructInner(item, buffers, false, ancestors);
-      if (copy === undefined && next !== item) {
-        copy = {};
-        for (let j = 0; j < k; j++) defineValue(copy, keys[j], record[keys[j]]);
-      }
-      if (copy !== undefined) defineValue(copy, key, next);
-    }
-    return copy ?? value;
-  } finally {
-    ancestors.delete(value);
+    if (stack.length === 0) return { ok: true, data: value, buffers };
+    accept(stack[stack.length - 1]!, value);
   }
 }
 

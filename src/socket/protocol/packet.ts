@@ -16,7 +16,7 @@
  * place is commented below.
  */
 
-import { deconstruct, fillPlaceholders, findPlaceholders, type PlaceholderSlot } from "./binary.js";
+import { deconstruct, exceedsDepth, fillPlaceholders, findPlaceholders, type PlaceholderSlot } from "./binary.js";
 
 export { hasBinary } from "./binary.js";
 
@@ -53,6 +53,22 @@ export interface EncodedPacket {
   text: string;
   attachments: Uint8Array[];
 }
+
+/**
+ * The deepest nesting of arrays and objects a packet's data may have, in both directions: the
+ * event array `["name", ...args]` counts as one level, so an argument may nest 999 more. Deeper
+ * data is refused by the decoder (the connection is closed, "parse error") and by the encoder (an
+ * error value): without a bound, nested data would overflow the call stack of recursive code that
+ * meets it (JSON.stringify overflows above about 4,000 levels on Node 20, a handler's own
+ * recursion sooner), and a payload the server accepted could not be echoed back. A thousand is far
+ * beyond real data and within what every runtime's JSON.stringify handles.
+ */
+export const MAX_DEPTH = 1000;
+
+export type EncodeErrorCode = "TOO_DEEP" | "UNSERIALIZABLE";
+
+/** An encoded packet, or why the packet's data cannot be encoded (the encoder never throws). */
+export type EncodeResult = ({ ok: true } & EncodedPacket) | { ok: false; code: EncodeErrorCode; message: string; cause?: unknown };
 
 const DEFAULT_NSP = "/";
 
@@ -92,16 +108,30 @@ function plainWithoutBinary(value: unknown, depth: number): boolean {
  * The default namespace "/" is omitted; others are written followed by ",". As in
  * socket.io-parser, a `null`/`undefined` data or id is omitted. The namespace is written as
  * given: it should start with "/" and contain no "," or the peer cannot parse it back.
- * Errors thrown by `json.stringify` (cycles, BigInt) propagate to the caller.
+ *
+ * Never throws: EVENT/ACK data nested deeper than `maxDepth` is TOO_DEEP, and whatever
+ * `json.stringify` or a `toJSON` method throws (a cycle, a BigInt, a stack overflow) is
+ * UNSERIALIZABLE, with the thrown error as `cause`.
  */
-export function encodePacket(packet: Packet, json: JsonCodec = defaultJson): EncodedPacket {
+export function encodePacket(packet: Packet, json: JsonCodec = defaultJson, maxDepth: number = MAX_DEPTH): EncodeResult {
   let type: PacketType = packet.type;
   let data: unknown = packet.data;
   let attachments: Uint8Array[] = [];
 
   if (type === PacketType.EVENT || type === PacketType.ACK || type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) {
     const isEvent = type === PacketType.EVENT || type === PacketType.BINARY_EVENT;
-    const split = plainWithoutBinary(data, 4) ? NO_BINARY : deconstruct(data);
+    let split: { data: unknown; buffers: Uint8Array[] };
+    if (plainWithoutBinary(data, Math.min(4, maxDepth))) split = NO_BINARY;
+    else {
+      let walked: ReturnType<typeof deconstruct>;
+      try {
+        walked = deconstruct(data, maxDepth);
+      } catch (error) {
+        return unserializable(error);
+      }
+      if (!walked.ok) return { ok: false, code: "TOO_DEEP", message: walked.message };
+      split = walked;
+    }
     if (split.buffers.length > 0) {
       data = split.data;
       attachments = split.buffers;
@@ -116,11 +146,20 @@ export function encodePacket(packet: Packet, json: JsonCodec = defaultJson): Enc
   if (packet.nsp && packet.nsp !== DEFAULT_NSP) text += `${packet.nsp},`;
   if (packet.id !== undefined && packet.id !== null) text += String(packet.id);
   if (data !== undefined && data !== null) {
-    const payload: unknown = json.stringify(data);
+    let payload: unknown;
+    try {
+      payload = json.stringify(data);
+    } catch (error) {
+      return unserializable(error);
+    }
     // JSON.stringify returns undefined for functions/symbols; never put the word "undefined" on the wire.
     if (typeof payload === "string") text += payload;
   }
-  return { text, attachments };
+  return { ok: true, text, attachments };
+}
+
+function unserializable(error: unknown): EncodeResult {
+  return { ok: false, code: "UNSERIALIZABLE", message: error instanceof Error ? error.message : String(error), cause: error };
 }
 
 export type DecodeErrorCode =
@@ -130,7 +169,8 @@ export type DecodeErrorCode =
   | "INVALID_PAYLOAD"
   | "INVALID_ATTACHMENTS"
   | "UNEXPECTED_BINARY"
-  | "TOO_MANY_ATTACHMENTS";
+  | "TOO_MANY_ATTACHMENTS"
+  | "TOO_DEEP";
 
 export type DecodeResult = { ok: true; packet: Packet | null } | { ok: false; code: DecodeErrorCode; message: string };
 
@@ -138,6 +178,8 @@ export interface DecoderOptions {
   json?: JsonCodec;
   /** Upper bound on the attachments count a binary packet may announce (socket.io-parser default: 10). */
   maxAttachments?: number;
+  /** The deepest nesting of arrays/objects a payload may have (default MAX_DEPTH); deeper is TOO_DEEP. */
+  maxDepth?: number;
 }
 
 /**
@@ -209,7 +251,7 @@ function isEventPayload(payload: unknown): boolean {
 /** Result of parsing one text message: a packet plus how many attachments it still needs. */
 type TextParse = { ok: true; packet: Packet; attachments: number } | { ok: false; code: DecodeErrorCode; message: string };
 
-function parseText(text: string, json: JsonCodec, maxAttachments: number): TextParse {
+function parseText(text: string, json: JsonCodec, maxAttachments: number, maxDepth: number): TextParse {
   const length = text.length;
 
   // Type: exactly one digit 0-6. (socket.io-parser uses Number(str.charAt(0)), which maps "" and
@@ -276,6 +318,12 @@ function parseText(text: string, json: JsonCodec, maxAttachments: number): TextP
     } catch (error) {
       return fail("INVALID_JSON", `payload is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // JSON of depth D has at least 2D characters, so a shorter payload from JSON.parse needs no
+    // walk. A custom codec's output is always walked, once per object (it may share or cycle).
+    const custom = json !== defaultJson;
+    if ((custom || length - i >= 2 * (maxDepth + 1)) && exceedsDepth(data, maxDepth, custom)) {
+      return fail("TOO_DEEP", `payload nested deeper than ${maxDepth} arrays/objects`);
+    }
   }
 
   // Per-type payload rules (socket.io-parser `Decoder.isPayloadValid`). That parser only runs the
@@ -337,11 +385,13 @@ interface PartialPacket {
 export class Decoder {
   readonly #json: JsonCodec;
   readonly #maxAttachments: number;
+  readonly #maxDepth: number;
   #partial: PartialPacket | null = null;
 
   constructor(options: DecoderOptions = {}) {
     this.#json = options.json ?? defaultJson;
     this.#maxAttachments = options.maxAttachments ?? 10;
+    this.#maxDepth = options.maxDepth ?? MAX_DEPTH;
   }
 
   /** true while attachments are pending */
@@ -380,7 +430,7 @@ export class Decoder {
       this.#partial = null;
       return fail("INVALID_ATTACHMENTS", "text packet received while binary attachments were pending");
     }
-    const parsed = parseText(text, this.#json, this.#maxAttachments);
+    const parsed = parseText(text, this.#json, this.#maxAttachments, this.#maxDepth);
     if (!parsed.ok) return parsed;
     if (parsed.attachments === 0) return { ok: true, packet: parsed.packet };
 
