@@ -708,40 +708,71 @@ test("deconstruct and hasBinary walk 100,000 levels without recursion (no depth 
   assert.equal(exceedsDepth(plain, 99_999), true);
 });
 
-test("deconstruct: placeholder order, copy-on-write and toJSON exactly as JSON.stringify visits them", () => {
-  const [a, b, c, d] = [bytes(1), bytes(2), bytes(3), bytes(4)];
-  const untouched = { keep: [1, 2] };
-  class Box {
-    constructor(readonly inner: unknown) {}
-    toJSON() {
-      return { boxed: this.inner };
+/** `value` inside `levels` single-element arrays, and the way back to it. */
+function wrap(levels: number, value: unknown): unknown {
+  let out = value;
+  for (let i = 0; i < levels; i++) out = [out];
+  return out;
+}
+function unwrap(levels: number, value: unknown): unknown {
+  let out = value;
+  for (let i = 0; i < levels; i++) out = (out as unknown[])[0];
+  return out;
+}
+
+// Shallow data takes the recursive fast path; below 32 levels the walk continues with an explicit
+// stack: both must give the same result, so every check runs at both depths.
+for (const levels of [0, 100]) {
+  test(`deconstruct (data under ${levels} levels): placeholder order, copy-on-write and toJSON exactly as JSON.stringify visits them`, () => {
+    const [a, b, c, d] = [bytes(1), bytes(2), bytes(3), bytes(4)];
+    const untouched = { keep: [1, 2] };
+    class Box {
+      constructor(readonly inner: unknown) {}
+      toJSON() {
+        return { boxed: this.inner };
+      }
     }
-  }
-  const date = new Date(0);
-  const data = ["e", { x: a, y: [untouched, new Box([b, { z: c }])], date }, [[d]], untouched];
-  const split = deconstruct(data);
-  assert.ok(split.ok);
-  if (!split.ok) return;
-  assert.deepEqual(split.buffers, [a, b, c, d]);
-  const out = split.data as unknown[];
-  const first = out[1] as { x: unknown; y: unknown[]; date: unknown };
-  assert.deepEqual(first.x, { _placeholder: true, num: 0 });
-  assert.equal(first.y[0], untouched, "a subtree without binary is not copied");
-  assert.deepEqual(first.y[1], { boxed: [{ _placeholder: true, num: 1 }, { z: { _placeholder: true, num: 2 } }] });
-  assert.equal(first.date, date, "a toJSON carrier without binary is kept for the serializer");
-  assert.deepEqual(out[2], [[{ _placeholder: true, num: 3 }]]);
-  assert.equal(out[3], untouched);
-  assert.notEqual(out, data);
-  assert.deepEqual(data[1], { x: a, y: [untouched, new Box([b, { z: c }])], date }, "the caller's data is not mutated");
-  // A toJSON result is not asked for its own toJSON; a cycle is left for the codec to report.
-  const inner = { toJSON: () => "never called", bin: a };
-  const outer = { toJSON: () => inner };
-  const viaToJSON = deconstruct([outer]);
-  assert.ok(viaToJSON.ok);
-  if (viaToJSON.ok) assert.deepEqual((viaToJSON.data as unknown[])[0], { toJSON: inner.toJSON, bin: { _placeholder: true, num: 0 } });
-  const loop: Record<string, unknown> = { bin: a };
-  loop.self = loop;
-  const looped = deconstruct(loop);
-  assert.ok(looped.ok);
-  if (looped.ok) assert.equal((looped.data as Record<string, unknown>).self, loop);
-});
+    const date = new Date(0);
+    const data = ["e", { x: a, y: [untouched, new Box([b, { z: c }])], date }, [[d]], untouched];
+    const wrapped = wrap(levels, data);
+    const split = deconstruct(wrapped);
+    assert.ok(split.ok);
+    if (!split.ok) return;
+    assert.deepEqual(split.buffers, [a, b, c, d]);
+    const out = unwrap(levels, split.data) as unknown[];
+    const first = out[1] as { x: unknown; y: unknown[]; date: unknown };
+    assert.deepEqual(first.x, { _placeholder: true, num: 0 });
+    assert.equal(first.y[0], untouched, "a subtree without binary is not copied");
+    assert.deepEqual(first.y[1], { boxed: [{ _placeholder: true, num: 1 }, { z: { _placeholder: true, num: 2 } }] });
+    assert.equal(first.date, date, "a toJSON carrier without binary is kept for the serializer");
+    assert.deepEqual(out[2], [[{ _placeholder: true, num: 3 }]]);
+    assert.equal(out[3], untouched);
+    assert.notEqual(out, data);
+    assert.equal(unwrap(levels, wrapped), data);
+    assert.deepEqual(data[1], { x: a, y: [untouched, new Box([b, { z: c }])], date }, "the caller's data is not mutated");
+    // No binary at all: the very same object back.
+    const plain = wrap(levels, { list: [1, { date }], box: new Box("x") });
+    const same = deconstruct(plain);
+    assert.ok(same.ok && same.data === plain && same.buffers.length === 0);
+    // A toJSON result is not asked for its own toJSON; a cycle is left for the codec to report.
+    const inner = { toJSON: () => "never called", bin: a };
+    const outer = { toJSON: () => inner };
+    const viaToJSON = deconstruct(wrap(levels, [outer]));
+    assert.ok(viaToJSON.ok);
+    if (viaToJSON.ok) assert.deepEqual((unwrap(levels, viaToJSON.data) as unknown[])[0], { toJSON: inner.toJSON, bin: { _placeholder: true, num: 0 } });
+    const loop: Record<string, unknown> = { bin: a };
+    loop.self = loop;
+    const looped = deconstruct(wrap(levels, loop));
+    assert.ok(looped.ok);
+    if (looped.ok) {
+      const copy = unwrap(levels, looped.data) as Record<string, unknown>;
+      assert.deepEqual(copy.bin, { _placeholder: true, num: 0 });
+      assert.equal(copy.self, loop);
+    }
+    // The depth limit counts the same way on both paths (a toJSON result in its object's place).
+    const depth = levels + 3; // the wrapping arrays, the list, its record, the array inside
+    const limited = wrap(levels, [{ toJSON: () => ({ deep: [1] }) }]);
+    assert.equal(deconstruct(limited, depth).ok, true);
+    assert.equal(deconstruct(limited, depth - 1).ok, false);
+  });
+}

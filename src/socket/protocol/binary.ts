@@ -96,30 +96,44 @@ const LEAVE = 2;
 
 /**
  * How deeply `value` nests arrays and objects: a primitive is 0, `[]` is 1, `[[1]]` is 2. Answers
- * only whether that exceeds `maxDepth`, and stops as soon as it does. Iterative. Binary values are
- * leaves. `dedupe` visits each object once, for decoded data that may share or cycle through
- * objects (a custom JSON codec with references); JSON.parse's output is a tree and needs no set.
+ * only whether that exceeds `maxDepth`, and stops as soon as it does. Iterative. `custom`: the
+ * value comes from a custom JSON codec, so it may share or cycle through objects (each is visited
+ * once) and hold binary values (leaves); JSON.parse's output is a tree of plain data.
  */
-export function exceedsDepth(value: unknown, maxDepth: number, dedupe = false): boolean {
-  if (typeof value !== "object" || value === null || isBinary(value)) return false;
+export function exceedsDepth(value: unknown, maxDepth: number, custom = false): boolean {
+  if (typeof value !== "object" || value === null || (custom && isBinary(value))) return false;
   if (maxDepth < 1) return true;
-  const seen = dedupe ? new Set<object>([value]) : null;
+  const seen = custom ? new Set<object>([value]) : null;
   const nodes: object[] = [value];
   const depths: number[] = [1];
+  // Whether `item` must be walked: a container not seen before (false for a primitive or a binary).
+  const container = (item: unknown): item is object => {
+    if (typeof item !== "object" || item === null) return false;
+    if (seen === null) return true;
+    if (seen.has(item) || isBinary(item)) return false;
+    seen.add(item);
+    return true;
+  };
   while (nodes.length > 0) {
     const node = nodes.pop()!;
     const childDepth = depths.pop()! + 1;
-    const items: unknown[] = Array.isArray(node) ? node : Object.values(node);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (typeof item !== "object" || item === null || isBinary(item)) continue;
-      if (seen !== null) {
-        if (seen.has(item)) continue;
-        seen.add(item);
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const item: unknown = node[i];
+        if (!container(item)) continue;
+        if (childDepth > maxDepth) return true;
+        nodes.push(item);
+        depths.push(childDepth);
       }
-      if (childDepth > maxDepth) return true;
-      nodes.push(item);
-      depths.push(childDepth);
+    } else {
+      const record = node as Record<string, unknown>;
+      for (const key in record) {
+        const item = record[key];
+        if (!container(item)) continue;
+        if (childDepth > maxDepth) return true;
+        nodes.push(item);
+        depths.push(childDepth);
+      }
     }
   }
   return false;
@@ -127,11 +141,105 @@ export function exceedsDepth(value: unknown, maxDepth: number, dedupe = false): 
 
 export type DeconstructResult = { ok: true; data: unknown; buffers: Uint8Array[] } | { ok: false; message: string };
 
+/** What one deconstruct call shares across its walk. */
+interface Walk {
+  readonly buffers: Uint8Array[];
+  /** The containers on the path from the root to the value being walked (cycle detection). */
+  readonly ancestors: Set<object>;
+  readonly maxDepth: number;
+  tooDeep: boolean;
+}
+
+/**
+ * Levels walked by plain recursion, the fast path for real data; a subtree below them is walked
+ * with an explicit stack, so the call stack never holds more than this many deconstruct frames.
+ */
+const RECURSION_LEVELS = 32;
+
+/**
+ * Replaces every binary in `data` with a placeholder, numbering them depth-first in the order
+ * JSON.stringify visits them (array index order, then Object.keys order), and collects their bytes.
+ * Subtrees without binary are returned as the very same objects (no copies), so a custom
+ * serializer still sees class instances, Dates, etc. Only containers on a path to a binary are
+ * shallow-copied; the caller's data is never mutated.
+ *
+ * Nesting of any depth is walked without growing the call stack beyond RECURSION_LEVELS frames;
+ * data nested more than `maxDepth` arrays/objects deep (counted as JSON.stringify would meet them,
+ * a toJSON result in its object's place) is refused as a value. Errors thrown by a toJSON method
+ * propagate.
+ */
+export function deconstruct(data: unknown, maxDepth = Number.POSITIVE_INFINITY): DeconstructResult {
+  const walk: Walk = { buffers: [], ancestors: new Set(), maxDepth, tooDeep: false };
+  const out = deconstructValue(data, false, 0, walk);
+  if (walk.tooDeep) return { ok: false, message: `data nested deeper than ${maxDepth} arrays/objects` };
+  return { ok: true, data: out, buffers: walk.buffers };
+}
+
+function placeholderFor(value: ArrayBuffer | ArrayBufferView, walk: Walk): Placeholder {
+  const placeholder: Placeholder = { _placeholder: true, num: walk.buffers.length };
+  walk.buffers.push(toBytes(value));
+  return placeholder;
+}
+
+/** `value`, found inside `level` containers, with its binaries replaced. Recursive down to RECURSION_LEVELS. */
+function deconstructValue(value: unknown, viaToJSON: boolean, level: number, walk: Walk): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (isBinary(value)) return placeholderFor(value, walk);
+  // A cycle is left in place: the JSON codec will report it, which is the right error.
+  const ancestors = walk.ancestors;
+  if (ancestors.has(value)) return value;
+  if (level >= RECURSION_LEVELS) return deconstructDeep(value, viaToJSON, level, walk);
+  const isArray = Array.isArray(value);
+  const toJSON = isArray || viaToJSON ? undefined : getToJSON(value);
+  if (toJSON === undefined && level + 1 > walk.maxDepth) {
+    walk.tooDeep = true;
+    return value;
+  }
+  ancestors.add(value);
+  try {
+    if (isArray) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        const next = deconstructValue(item, false, level + 1, walk);
+        if (walk.tooDeep) return value;
+        if (copy === undefined && next !== item) copy = value.slice(0, i);
+        if (copy !== undefined) copy[i] = next;
+      }
+      return copy ?? value;
+    }
+    if (toJSON !== undefined) {
+      const replaced = toJSON.call(value);
+      // In its object's place: the same level.
+      const next = deconstructValue(replaced, true, level, walk);
+      // No binary inside: keep the original so the serializer applies toJSON itself.
+      return next === replaced ? value : next;
+    }
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    let copy: object | undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      const item = record[key];
+      const next = deconstructValue(item, false, level + 1, walk);
+      if (walk.tooDeep) return value;
+      if (copy === undefined && next !== item) {
+        copy = {};
+        for (let j = 0; j < k; j++) defineValue(copy, keys[j]!, record[keys[j]!]);
+      }
+      if (copy !== undefined) defineValue(copy, key, next);
+    }
+    return copy ?? value;
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
 const ARRAY = 0;
 const RECORD = 1;
 const TOJSON = 2;
 
-/** One container being walked by deconstruct, and the shallow copy made once a binary is found inside. */
+/** One container being walked by deconstructDeep, and the shallow copy made once a binary is found inside. */
 interface Frame {
   kind: typeof ARRAY | typeof RECORD | typeof TOJSON;
   /** The array or record walked, or (TOJSON) the object whose toJSON result stands in for it. */
@@ -154,49 +262,34 @@ interface Frame {
 const PENDING: unique symbol = Symbol("pending");
 
 /**
- * Replaces every binary in `data` with a placeholder, numbering them depth-first in the order
- * JSON.stringify visits them (array index order, then Object.keys order), and collects their bytes.
- * Subtrees without binary are returned as the very same objects (no copies), so a custom
- * serializer still sees class instances, Dates, etc. Only containers on a path to a binary are
- * shallow-copied; the caller's data is never mutated.
- *
- * Iterative (explicit frames), so nesting of any depth is walked without growing the call stack;
- * data nested more than `maxDepth` arrays/objects deep (counted as JSON.stringify would meet them,
- * a toJSON result in its object's place) is refused as a value. Errors thrown by a toJSON method
- * propagate.
+ * deconstructValue for a subtree below RECURSION_LEVELS: the same walk, with an explicit stack
+ * of frames instead of the call stack. `value` is a container not yet among the ancestors.
  */
-export function deconstruct(data: unknown, maxDepth = Number.POSITIVE_INFINITY): DeconstructResult {
-  const buffers: Uint8Array[] = [];
-  const ancestors = new Set<object>();
+function deconstructDeep(value: object, viaToJSON: boolean, level: number, walk: Walk): unknown {
+  const { ancestors, maxDepth } = walk;
   const stack: Frame[] = [];
-  let tooDeep = false;
 
-  // The final value of `value`, found inside `level` containers; or PENDING after pushing its frame.
-  const enter = (value: unknown, viaToJSON: boolean, level: number): unknown => {
-    if (typeof value !== "object" || value === null) return value;
-    if (isBinary(value)) {
-      const placeholder: Placeholder = { _placeholder: true, num: buffers.length };
-      buffers.push(toBytes(value));
-      return placeholder;
-    }
-    // A cycle is left in place: the JSON codec will report it, which is the right error.
-    if (ancestors.has(value)) return value;
+  // The final value of `item`, found inside `at` containers; or PENDING after pushing its frame.
+  const enter = (item: unknown, viaToJSONResult: boolean, at: number): unknown => {
+    if (typeof item !== "object" || item === null) return item;
+    if (isBinary(item)) return placeholderFor(item, walk);
+    if (ancestors.has(item)) return item;
     let frame: Frame;
-    if (Array.isArray(value)) {
-      frame = { kind: ARRAY, source: value, level, keys: null, replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
+    if (Array.isArray(item)) {
+      frame = { kind: ARRAY, source: item, level: at, keys: null, replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
     } else {
-      const toJSON = viaToJSON ? undefined : getToJSON(value);
+      const toJSON = viaToJSONResult ? undefined : getToJSON(item);
       if (toJSON !== undefined) {
-        frame = { kind: TOJSON, source: value, level, keys: null, replaced: toJSON.call(value), result: undefined, index: 0, child: undefined, copy: undefined };
+        frame = { kind: TOJSON, source: item, level: at, keys: null, replaced: toJSON.call(item), result: undefined, index: 0, child: undefined, copy: undefined };
       } else {
-        frame = { kind: RECORD, source: value, level, keys: Object.keys(value), replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
+        frame = { kind: RECORD, source: item, level: at, keys: Object.keys(item), replaced: undefined, result: undefined, index: 0, child: undefined, copy: undefined };
       }
     }
-    if (frame.kind !== TOJSON && level + 1 > maxDepth) {
-      tooDeep = true;
-      return value;
+    if (frame.kind !== TOJSON && at + 1 > maxDepth) {
+      walk.tooDeep = true;
+      return item;
     }
-    ancestors.add(value);
+    ancestors.add(item);
     stack.push(frame);
     return PENDING;
   };
@@ -225,46 +318,51 @@ export function deconstruct(data: unknown, maxDepth = Number.POSITIVE_INFINITY):
     if (frame.copy !== undefined) defineValue(frame.copy, keys[i]!, next);
   };
 
-  const tooDeepResult = (): DeconstructResult => ({ ok: false, message: `data nested deeper than ${maxDepth} arrays/objects` });
-
-  const root = enter(data, false, 0);
-  if (tooDeep) return tooDeepResult();
-  if (root !== PENDING) return { ok: true, data: root, buffers };
-  for (;;) {
-    const frame = stack[stack.length - 1]!;
-    let more: boolean;
-    let child: unknown;
-    if (frame.kind === ARRAY) {
-      const array = frame.source as unknown[];
-      more = frame.index < array.length;
-      if (more) child = array[frame.index];
-    } else if (frame.kind === RECORD) {
-      const keys = frame.keys!;
-      more = frame.index < keys.length;
-      if (more) child = (frame.source as Record<string, unknown>)[keys[frame.index]!];
-    } else {
-      more = frame.index === 0;
-      if (more) child = frame.replaced;
+  // Leaves the ancestors as found, whatever happens (a toJSON may throw).
+  const unwind = () => {
+    for (const frame of stack) ancestors.delete(frame.source);
+  };
+  try {
+    const root = enter(value, viaToJSON, level);
+    if (root !== PENDING) return root;
+    for (;;) {
+      const frame = stack[stack.length - 1]!;
+      let more: boolean;
+      let child: unknown;
+      if (frame.kind === ARRAY) {
+        const array = frame.source as unknown[];
+        more = frame.index < array.length;
+        if (more) child = array[frame.index];
+      } else if (frame.kind === RECORD) {
+        const keys = frame.keys!;
+        more = frame.index < keys.length;
+        if (more) child = (frame.source as Record<string, unknown>)[keys[frame.index]!];
+      } else {
+        more = frame.index === 0;
+        if (more) child = frame.replaced;
+      }
+      if (more) {
+        frame.child = child;
+        const next = enter(child, frame.kind === TOJSON, frame.kind === TOJSON ? frame.level : frame.level + 1);
+        if (walk.tooDeep) return value;
+        if (next !== PENDING) accept(frame, next);
+        continue;
+      }
+      // Every child walked: the container's own result.
+      stack.pop();
+      ancestors.delete(frame.source);
+      let result: unknown;
+      if (frame.kind === TOJSON) {
+        // No binary inside: keep the original so the serializer applies toJSON itself.
+        result = frame.result === frame.replaced ? frame.source : frame.result;
+      } else {
+        result = frame.copy ?? frame.source;
+      }
+      if (stack.length === 0) return result;
+      accept(stack[stack.length - 1]!, result);
     }
-    if (more) {
-      frame.child = child;
-      const next = enter(child, frame.kind === TOJSON, frame.kind === TOJSON ? frame.level : frame.level + 1);
-      if (tooDeep) return tooDeepResult();
-      if (next !== PENDING) accept(frame, next);
-      continue;
-    }
-    // Every child walked: the container's own result.
-    stack.pop();
-    ancestors.delete(frame.source);
-    let value: unknown;
-    if (frame.kind === TOJSON) {
-      // No binary inside: keep the original so the serializer applies toJSON itself.
-      value = frame.result === frame.replaced ? frame.source : frame.result;
-    } else {
-      value = frame.copy ?? frame.source;
-    }
-    if (stack.length === 0) return { ok: true, data: value, buffers };
-    accept(stack[stack.length - 1]!, value);
+  } finally {
+    unwind();
   }
 }
 
