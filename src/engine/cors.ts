@@ -40,7 +40,17 @@ export function isOriginAllowed(cors: CorsOptions | null, request: EngineRequest
     }
   }
   const list = Array.isArray(allowed) ? allowed : [allowed as string | RegExp];
-  return list.some((entry) => (typeof entry === "string" ? entry === origin : entry.test(origin))) || sameOrigin(origin, request);
+  return list.some((entry) => (typeof entry === "string" ? entry === origin : matches(entry, origin))) || sameOrigin(origin, request);
+}
+
+/**
+ * Does the pattern match the origin? Unanchored patterns match anywhere in it, as in the `cors`
+ * package. Not `pattern.test()`: with the g or y flag it resumes from the `lastIndex` the previous
+ * request left, so an allowed origin would be refused every other time; `search` starts at 0 and
+ * leaves `lastIndex` as it was.
+ */
+function matches(pattern: RegExp, origin: string): boolean {
+  return origin.search(pattern) !== -1;
 }
 
 /** Headers for an allowed request (call only after isOriginAllowed said yes). */

@@ -14,6 +14,10 @@ export interface CorsOptions {
    * Allowed origins. `"*"` or `true` allows any origin; a string, RegExp or a list of them allows
    * those; a function decides per request. Without `cors`, only same-origin requests (and requests
    * with no Origin header, i.e. non-browser clients) are accepted, as python-engineio does.
+   * Strings match exactly. A RegExp matches anywhere in the origin unless anchored, as in the
+   * `cors` package: `/example\.com/` also allows `https://example.com.evil.test`, so write
+   * `/^https:\/\/([a-z0-9-]+\.)?example\.com$/`. A function allows with `true` (or a promise of
+   * it) only; anything else, a throw or a rejection refuses.
    */
   origin?: boolean | "*" | string | RegExp | readonly (string | RegExp)[] | OriginCheck;
   /** Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). */
