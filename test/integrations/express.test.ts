@@ -9,8 +9,8 @@ import { createFixtureServer, HELLO_PATH, helloText } from "./fixtures/app.js";
 runScenarios({
   name: "express",
   perMessageDeflate: true,
-  async start({ perMessageDeflate }) {
-    const sio = createFixtureServer("express", perMessageDeflate);
+  async start({ perMessageDeflate, profile }) {
+    const sio = createFixtureServer("express", perMessageDeflate, profile);
     const app = express();
     app.use(express.text({ type: "*/*" }));
     app.get(HELLO_PATH, (_req, res) => {

@@ -9,10 +9,10 @@ import { sockjetPlugin } from "../../src/integrations/fastify.js";
 import { runScenarios } from "../support/scenarios.js";
 import { waitConnect } from "../support/harness.js";
 import { within } from "../e2e/_util.js";
-import { createFixtureServer, HELLO_PATH, helloText } from "./fixtures/app.js";
+import { createFixtureServer, HELLO_PATH, helloText, type FixtureProfile } from "./fixtures/app.js";
 
-async function startFastify(perMessageDeflate: boolean) {
-  const sio = createFixtureServer("fastify", perMessageDeflate);
+async function startFastify(perMessageDeflate: boolean, profile: FixtureProfile = "main") {
+  const sio = createFixtureServer("fastify", perMessageDeflate, profile);
   const fastify = Fastify();
   fastify.get(HELLO_PATH, async (_request, reply) => reply.type("text/plain").send(helloText("fastify")));
   await fastify.register(sockjetPlugin, { server: sio });
@@ -23,8 +23,8 @@ async function startFastify(perMessageDeflate: boolean) {
 runScenarios({
   name: "fastify",
   perMessageDeflate: true,
-  async start({ perMessageDeflate }) {
-    const { fastify, url } = await startFastify(perMessageDeflate);
+  async start({ perMessageDeflate, profile }) {
+    const { fastify, url } = await startFastify(perMessageDeflate, profile);
     return { url, close: () => fastify.close() };
   },
 });

@@ -13,8 +13,8 @@ runScenarios({
   name: "hono",
   perMessageDeflate: true,
   staticFiles: true,
-  async start({ perMessageDeflate }) {
-    const sio = createFixtureServer("hono", perMessageDeflate);
+  async start({ perMessageDeflate, profile }) {
+    const sio = createFixtureServer("hono", perMessageDeflate, profile);
     const app = new Hono();
     app.get(HELLO_PATH, (c) => c.text(helloText("hono")));
     const staticFiles = { "/static": fileURLToPath(new URL("./fixtures/static/", import.meta.url)) };

@@ -8,8 +8,8 @@ import { createFixtureServer, HELLO_PATH, helloText } from "./fixtures/app.js";
 runScenarios({
   name: "koa",
   perMessageDeflate: true,
-  async start({ perMessageDeflate }) {
-    const sio = createFixtureServer("koa", perMessageDeflate);
+  async start({ perMessageDeflate, profile }) {
+    const sio = createFixtureServer("koa", perMessageDeflate, profile);
     const app = new Koa();
     app.use(async (ctx, next) => {
       if (ctx.path === HELLO_PATH) {

@@ -7,8 +7,8 @@ import { createFixtureServer, HELLO_PATH, helloText } from "./fixtures/app.js";
 runScenarios({
   name: "node:http",
   perMessageDeflate: true,
-  async start({ perMessageDeflate }) {
-    const sio = createFixtureServer("node:http", perMessageDeflate);
+  async start({ perMessageDeflate, profile }) {
+    const sio = createFixtureServer("node:http", perMessageDeflate, profile);
     const server = createServer((req, res) => {
       if (req.url === HELLO_PATH) res.writeHead(200, { "Content-Type": "text/plain" }).end(helloText("node:http"));
       else res.writeHead(404).end();

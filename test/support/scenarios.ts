@@ -4,6 +4,8 @@
 // what its runtime can do; the scenarios drive it with the official socket.io-client v4 over
 // websocket-only and polling-with-upgrade, and with raw HTTP/WebSocket requests for the features
 // of the integrations table (CORS, cookies, compression, maxHttpBufferSize, permessage-deflate).
+// scenarios-hostile.ts adds hostile input (origins, chunked bodies, path traversal, packet counts,
+// deep data), partly on a second server of the same integration.
 // The server also accepts Engine.IO v3: scenarios-eio3.ts drives it with socket.io-client 2.x.
 // No timing assertions: every wait is bounded only so that a failure does not hang the run.
 
@@ -15,10 +17,11 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, SUBSCRIBERS_PATH, helloText } from "../integrations/fixtures/app.js";
+import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, SUBSCRIBERS_PATH, helloText, type FixtureProfile } from "../integrations/fixtures/app.js";
 import { bytesOf, emitAck, float32Of, Inbox, within } from "../e2e/_util.js";
 import { sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
 import { runEio3Scenarios } from "./scenarios-eio3.js";
+import { runHostileScenarios } from "./scenarios-hostile.js";
 
 export interface RunningFixture {
   /** `http://127.0.0.1:PORT` */
@@ -29,8 +32,8 @@ export interface RunningFixture {
 export interface Fixture {
   /** The fixture's name; its app answers `GET /hello` with `hello from <name>`. */
   name: string;
-  /** Starts the scenario server (fixtures/app.ts) on this integration. */
-  start(options: { perMessageDeflate: boolean }): Promise<RunningFixture>;
+  /** Starts the scenario server (fixtures/app.ts) on this integration, with the main profile unless told otherwise. */
+  start(options: { perMessageDeflate: boolean; profile?: FixtureProfile }): Promise<RunningFixture>;
   /** `true` when the runtime negotiates permessage-deflate; otherwise the start-up error it must raise. */
   perMessageDeflate: true | { error: RegExp };
   /** Whether the fixture serves test/integrations/fixtures/static under `/static` (fetch handler `staticFiles`). */
@@ -219,6 +222,8 @@ export function runScenarios(fixture: Fixture): void {
     }
 
     runEio3Scenarios({ url: () => server.url, serverReason, openV4: (mode) => open(mode) });
+
+    runHostileScenarios({ fixture, url: () => server.url, serverReason });
 
     describe("HTTP features", () => {
       test("the app's own route answers while Socket.IO clients are connected", async () => {
@@ -499,7 +504,7 @@ export function nativeFixture(runtime: "bun" | "deno", perMessageDeflate: Fixtur
     perMessageDeflate,
     staticFiles: true,
     appWebSocket: true,
-    start: (start) => startChild(runtime, binary, args, { ...env, SOCKJET_PMD: start.perMessageDeflate ? "1" : "0" }),
+    start: (start) => startChild(runtime, binary, args, { ...env, SOCKJET_PMD: start.perMessageDeflate ? "1" : "0", SOCKJET_PROFILE: start.profile ?? "main" }),
   };
 }
 
@@ -511,7 +516,11 @@ export function nodeOnDenoFixture(): Fixture {
   return {
     name: "deno, node:http",
     perMessageDeflate: true,
-    start: (start) => startChild("deno (node:http)", binary, ["run", "-A", "--unstable-sloppy-imports", NODE_ON_DENO_FIXTURE], { SOCKJET_PMD: start.perMessageDeflate ? "1" : "0" }),
+    start: (start) =>
+      startChild("deno (node:http)", binary, ["run", "-A", "--unstable-sloppy-imports", NODE_ON_DENO_FIXTURE], {
+        SOCKJET_PMD: start.perMessageDeflate ? "1" : "0",
+        SOCKJET_PROFILE: start.profile ?? "main",
+      }),
   };
 }
 
