@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { io, type Socket as ClientSocket } from "socket.io-client";
 import { MAX_DEPTH } from "../../src/socket/protocol/packet.js";
-import { ALLOWED_ORIGIN, CORS_FUNCTION_ORIGINS, HOSTILE_MAX_PAYLOAD_PACKETS, MAX_HTTP_BUFFER_SIZE, nestedArray } from "../integrations/fixtures/app.js";
+import { ALLOWED_ORIGIN, CORS_FUNCTION_ORIGINS, HOSTILE_MAX_PAYLOAD_PACKETS, MAX_HTTP_BUFFER_SIZE, nestedArray, ORIGIN_PATTERNS } from "../integrations/fixtures/app.js";
 import { emitAck, Inbox, within } from "../e2e/_util.js";
 import { sleep, TRANSPORT_MODES, waitConnect, type TransportMode } from "./harness.js";
 import { parseResponse, rawRequest, traversalProbes, type RawHttpResponse } from "./raw-request.js";
@@ -56,6 +56,27 @@ export function runHostileScenarios(ctx: HostileContext): void {
       for (const origin of NEAR_MISSES) await expectRefused(url, origin);
       // The listed origin itself still passes everywhere, upgrades included.
       await expectAllowed(url, ALLOWED_ORIGIN);
+    });
+
+    test("CORS: RegExps in the list, anchored (nothing around the match), unanchored (matches anywhere) and with the g flag (same answer every time)", async () => {
+      const url = ctx.url();
+      assert.ok(ORIGIN_PATTERNS.anchored.test("https://app.pattern.example"));
+      await expectAllowed(url, "https://app.pattern.example");
+      for (const origin of ["https://app.pattern.example.evil.test", "http://app.pattern.example", "https://pattern.example", "https://app.pattern.exampl"]) {
+        await expectRefused(url, origin);
+      }
+      // An unanchored pattern allows any origin that contains it: what the README warns about.
+      await expectAllowed(url, "http://substring.example");
+      await expectAllowed(url, "http://substring.example.evil.test");
+      await expectRefused(url, "http://substring.exampl");
+      // The g flag: every request gets the same answer (a stateful test() would refuse every other one).
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(url + POLLING, { headers: { origin: "http://global.example" } });
+        assert.equal(res.status, 200, `request ${i}`);
+        await res.text();
+      }
+      await expectAllowed(url, "http://global.example");
+      await expectRefused(url, "http://global.example.evil.test");
     });
 
     test("maxHttpBufferSize: a chunked POST (no Content-Length, several chunks) past the limit gets 413 and the session closes", async () => {
