@@ -10,14 +10,15 @@
 //   tsx bench/run.ts [--quick] [--runs N] [--runtimes node,bun,deno] [--scenarios a,b]
 //                    [--servers sockjet,socketio,control-ws,sockjet-node] [--echo-seconds N] [--profile sockjet]
 //                    [--no-pin] [--out DIR]
-//   tsx bench/run.ts --report bench/results/<date>.json [--out DIR]
-//                    (rebuild latest.md/.svg from saved results, next to the file or into DIR)
+//   tsx bench/run.ts --report bench/results/<date>.json [--out DIR] [--name NAME]
+//                    (rebuild latest.md/.svg, or NAME.md/.svg, from saved results, next to the file or into DIR)
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
-import type { ScenarioName, ScenarioParams } from "./load/scenarios.js";
+import { MIXED_SERVER_ENV, needsEio3, type ScenarioName } from "./load/scenarios.js";
 import { BENCH_DIR, ROOT_DIR, SERVERS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
+import { FULL_PARAMS, QUICK_PARAMS } from "./lib/params.js";
 import { markdown, summarizeAll, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
 import { RUNTIMES, kindLabel, runsOn, runtimeVersion, type RuntimeName } from "./lib/runtimes.js";
 
@@ -27,8 +28,8 @@ function option(name: string): string | undefined {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
-// --report FILE.json: rebuild latest.md and latest.svg (next to FILE, or into --out DIR) from a
-// results file, without running anything.
+// --report FILE.json: rebuild latest.md and latest.svg (next to FILE, or into --out DIR; --name NAME
+// writes NAME.md and NAME.svg instead) from a results file, without running anything.
 const reportFrom = option("report");
 if (reportFrom !== undefined) {
   const saved = JSON.parse(readFileSync(reportFrom, "utf8")) as {
@@ -43,9 +44,10 @@ if (reportFrom !== undefined) {
   const dir = option("out") ?? dirname(reportFrom);
   mkdirSync(dir, { recursive: true });
   const params = Object.fromEntries(Object.entries(saved.params).filter(([k]) => saved.records.some((r) => r.scenario === k)));
-  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(saved.records), jsonFile: relative(ROOT_DIR, reportFrom) };
-  writeFileSync(join(dir, "latest.md"), markdown(input));
-  writeFileSync(join(dir, "latest.svg"), svgChart(input));
+  const name = option("name") ?? "latest";
+  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(saved.records), jsonFile: relative(ROOT_DIR, reportFrom), chartFile: `${name}.svg` };
+  writeFileSync(join(dir, `${name}.md`), markdown(input));
+  writeFileSync(join(dir, `${name}.svg`), svgChart(input));
   process.stdout.write(markdown(input));
   process.exit(0);
 }
@@ -53,36 +55,16 @@ if (reportFrom !== undefined) {
 const quick = flag("quick");
 const runtimes = (option("runtimes")?.split(",") ?? [...RUNTIMES]) as RuntimeName[];
 for (const rt of runtimes) if (!RUNTIMES.includes(rt)) throw new Error(`unknown runtime ${rt}`);
-// Three runs of one runtime take about 12 minutes on 2 cores; all three runtimes get two runs
-// (about 20 minutes) unless --runs says otherwise.
+// Three runs of one runtime take about 14 minutes on 2 cores; all three runtimes get two runs
+// (about 23 minutes) unless --runs says otherwise.
 const runs = Number(option("runs") ?? (quick ? 1 : runtimes.length > 1 ? 2 : 3));
 const echoSeconds = option("echo-seconds");
 const profileServer = option("profile") as ServerName | undefined;
 
-/** Scenario parameters. Full: the figures of the issue. Quick: the same scenarios, small and short. */
-const FULL: Record<ScenarioName, Partial<ScenarioParams>> = {
-  "fanout-burst": { clients: 1000, n: 100, size: 100, warmupN: 10, concurrency: 100 },
-  "fanout-paced": { clients: 1000, broadcasts: 100, warmupBroadcasts: 10, intervalMs: 20, size: 100, concurrency: 100 },
-  echo: { clients: 200, seconds: 10, warmupSeconds: 1, concurrency: 100 },
-  "memory-ws": { clients: 10_000, concurrency: 100, warmupClients: 100, settleMs: 3000, gcWaitMs: 1000 },
-  // Settles past Node's 5 s keepAliveTimeout so the idle spare keep-alive sockets are gone for both servers.
-  "memory-polling": { clients: 10_000, concurrency: 100, warmupClients: 100, settleMs: 6000, gcWaitMs: 1000 },
-  connect: { clients: 2000, concurrency: 50, warmupClients: 100 },
-  smoke: { clients: 20, n: 5, size: 100, pollingClients: 5, verify: true },
-};
-const QUICK: Record<ScenarioName, Partial<ScenarioParams>> = {
-  "fanout-burst": { clients: 100, n: 20, size: 100, warmupN: 5, concurrency: 50 },
-  "fanout-paced": { clients: 100, broadcasts: 20, warmupBroadcasts: 5, intervalMs: 10, size: 100, concurrency: 50 },
-  echo: { clients: 50, seconds: 2, warmupSeconds: 0.5, concurrency: 50 },
-  "memory-ws": { clients: 1000, concurrency: 100, warmupClients: 50, settleMs: 1000, gcWaitMs: 500 },
-  "memory-polling": { clients: 1000, concurrency: 100, warmupClients: 50, settleMs: 1000, gcWaitMs: 500 },
-  connect: { clients: 300, concurrency: 50, warmupClients: 50 },
-  smoke: FULL.smoke,
-};
-const PARAMS = quick ? QUICK : FULL;
+const PARAMS = quick ? { ...QUICK_PARAMS } : { ...FULL_PARAMS };
 if (echoSeconds !== undefined) PARAMS.echo = { ...PARAMS.echo, seconds: Number(echoSeconds) };
 
-const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "echo", "memory-ws", "memory-polling", "connect"];
+const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect"];
 const scenarios = (option("scenarios")?.split(",") ?? DEFAULT_SCENARIOS) as ScenarioName[];
 const servers = (option("servers")?.split(",") ?? [...SERVERS]) as ServerName[];
 for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
@@ -91,9 +73,14 @@ if (option("servers") !== undefined) {
   for (const s of servers) if (!runtimes.some((rt) => runsOn(s, rt))) throw new Error(`server ${s} runs on none of ${runtimes.join(", ")}`);
 }
 
-/** The control speaks WebSocket only. */
-function applies(scenario: ScenarioName, server: ServerName): boolean {
-  return !(server === "control-ws" && scenario === "memory-polling");
+/**
+ * The control speaks WebSocket and Engine.IO v4 only: no polling, no mixed room. socket.io on Bun
+ * (@socket.io/bun-engine) refuses every Engine.IO v3 handshake, whatever its options: no mixed room.
+ */
+function applies(scenario: ScenarioName, server: ServerName, runtime: RuntimeName): boolean {
+  if (server === "control-ws" && (scenario === "memory-polling" || needsEio3(scenario))) return false;
+  if (server === "socketio" && runtime === "bun" && needsEio3(scenario)) return false;
+  return true;
 }
 
 /**
@@ -104,7 +91,7 @@ function applies(scenario: ScenarioName, server: ServerName): boolean {
 function orderOf(runtime: RuntimeName, scenario: ScenarioName, rotation: number): ServerName[] {
   const own = servers.filter((s) => runsOn(s, runtime));
   const shift = rotation % Math.max(1, own.length);
-  return [...own.slice(shift), ...own.slice(0, shift)].filter((s) => applies(scenario, s));
+  return [...own.slice(shift), ...own.slice(0, shift)].filter((s) => applies(scenario, s, runtime));
 }
 
 function version(pkg: string): string {
@@ -175,14 +162,16 @@ for (let run = 1; run <= runs; run++) {
     const scenario = scenarios[j]!;
     for (const runtime of runtimes) for (const server of orderOf(runtime, scenario, run + j)) {
       const t0 = Date.now();
-      log(`run ${run}/${runs} ${runtime.padEnd(4)} ${scenario.padEnd(14)} ${kindLabel(runtime, server).padEnd(22)} `);
+      log(`run ${run}/${runs} ${runtime.padEnd(4)} ${scenario.padEnd(18)} ${kindLabel(runtime, server).padEnd(22)} `);
       // Each isolate writes its own profile (tsx's loader thread too), so each run gets a directory;
       // the main thread's profile (thread id 0 in the default name) is then renamed.
       const runProfileDir = join(profileDir, `${runtime === "node" ? "" : `${runtime}-`}${server}-${scenario}-run${run}`);
       const profiled = profileServer === server;
       let record: RunRecord;
       try {
-        const srv = await startServer(server, { cpuList: pinning.server, runtime, profileDir: profiled ? runProfileDir : null });
+        // The mixed scenarios' servers accept Engine.IO v3 (allowEIO3); every other scenario's are started as before.
+        const env = needsEio3(scenario) ? MIXED_SERVER_ENV : {};
+        const srv = await startServer(server, { cpuList: pinning.server, runtime, profileDir: profiled ? runProfileDir : null, env });
         try {
           const load = await runLoad(scenario, srv, PARAMS[scenario], pinning.load, 15 * 60_000);
           record = { run, scenario, server, runtime, figures: load.result.figures, errors: load.result.errors };

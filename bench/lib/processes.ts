@@ -49,10 +49,10 @@ function spawnNode(nodeArgs: readonly string[], cpuList: string | null, env: Nod
 }
 
 /** Spawns `argv` (any runtime) the same way: ulimit, taskset, exec'd so that the pid is the runtime's own. */
-function spawnCommand(argv: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+function spawnCommand(argv: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}, cwd = ROOT_DIR): ChildProcess {
   const command = [...(cpuList === null ? [] : ["taskset", "-c", cpuList]), ...argv].map(quote).join(" ");
   return spawn("bash", ["-c", `${ULIMIT} exec ${command}`], {
-    cwd: ROOT_DIR,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -138,17 +138,23 @@ export interface ServerStartOptions {
   profileDir?: string | null;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /**
+   * Another checkout whose bench/servers script (and so whose src/) runs, from its own directory;
+   * the runtimes and the load generator stay this checkout's (bench/tools/compare-trees.ts).
+   */
+  rootDir?: string;
 }
 
 /** Starts a fresh server process (port chosen by the OS) and waits for its "ready <port>" line. */
 export async function startServer(name: ServerName, options: ServerStartOptions = {}): Promise<RunningServer> {
   const runtime = options.runtime ?? "node";
-  const script = serverScript(BENCH_DIR, runtime, name);
+  const rootDir = options.rootDir ?? ROOT_DIR;
+  const script = serverScript(join(rootDir, "bench"), runtime, name);
   const argv =
     runtime === "node" && options.nodeFlags !== undefined
       ? [process.execPath, "--expose-gc", ...options.nodeFlags, "--import", "tsx", script]
       : runtimeCommand(ROOT_DIR, runtime, script, options.profileDir ?? null);
-  const child = spawnCommand([...argv, "--port", "0"], options.cpuList ?? null, { NO_COLOR: "1", ...options.env });
+  const child = spawnCommand([...argv, "--port", "0"], options.cpuList ?? null, { NO_COLOR: "1", ...options.env }, rootDir);
   try {
     const port = Number((await waitForLine(child, "ready ", options.timeoutMs ?? 30_000, `server ${name} on ${runtime}`, stderrTail(child))).trim());
     const pid = child.pid;

@@ -58,6 +58,12 @@ export const METRICS: readonly Metric[] = [
   { id: "burst-rate", scenario: "fanout-burst", figure: "deliveriesPerSec", label: "fanout-burst deliveries/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
   { id: "paced-cpu", scenario: "fanout-paced", figure: "cpuUsPerDelivery", label: "fanout-paced CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.75, controlTarget: 1, runtimeTargets: { bun: 0.6, deno: 0.75 }, chart: true },
   { id: "paced-latency", scenario: "fanout-paced", figure: "fullDeliveryP50Ms", label: "fanout-paced time to reach all clients, p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
+  // Mixed room: the same fanouts with half the clients on Engine.IO v3. No target (the Engine.IO v3
+  // issue asks for the figure only) and not charted: the ratio to the control does not exist.
+  { id: "mixed-burst-cpu", scenario: "fanout-mixed", figure: "cpuUsPerDelivery", label: "fanout-mixed (v3 + v4) CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
+  { id: "mixed-burst-rate", scenario: "fanout-mixed", figure: "deliveriesPerSec", label: "fanout-mixed (v3 + v4) deliveries/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
+  { id: "mixed-paced-cpu", scenario: "fanout-mixed-paced", figure: "cpuUsPerDelivery", label: "fanout-mixed-paced (v3 + v4) CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
+  { id: "mixed-paced-latency", scenario: "fanout-mixed-paced", figure: "fullDeliveryP50Ms", label: "fanout-mixed-paced (v3 + v4) time to reach all clients, p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
   { id: "echo-cpu", scenario: "echo", figure: "cpuUsPerAck", label: "echo CPU per ack", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, target: 0.85, controlTarget: 1.05, runtimeTargets: { bun: 0.75, deno: 0.7 }, chart: true },
   { id: "echo-rate", scenario: "echo", figure: "acksPerSec", label: "echo acks/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
   { id: "echo-p50", scenario: "echo", figure: "p50Ms", label: "echo latency p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
@@ -65,6 +71,12 @@ export const METRICS: readonly Metric[] = [
   { id: "mem-ws", scenario: "memory-ws", figure: "bytesPerConnection", label: "memory per idle WebSocket client", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, runtimeTargets: { bun: 0.35, deno: 1 }, chart: true },
   { id: "mem-polling", scenario: "memory-polling", figure: "bytesPerConnection", label: "memory per idle polling session", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, chart: true },
   { id: "connect-cpu", scenario: "connect", figure: "cpuUsPerConnection", label: "connect CPU per connection", unit: "µs", scale: 1, decimals: 1, lowerIsBetter: true, target: 0.6, runtimeTargets: { bun: 0.4, deno: 0.6 }, chart: true },
+];
+
+/** Each mixed-room metric and the v4-only metric of the same fanout, for the mixed ÷ v4-only table. */
+export const MIXED_PAIRS: ReadonlyArray<{ mixed: string; v4: string; label: string }> = [
+  { mixed: "mixed-burst-cpu", v4: "burst-cpu", label: "burst CPU per delivery" },
+  { mixed: "mixed-paced-cpu", v4: "paced-cpu", label: "paced CPU per delivery" },
 ];
 
 /** The target of a metric on a runtime: issue 5's on Node, issue 7's on Bun and Deno. */
@@ -155,6 +167,8 @@ export interface ReportInput {
   /** One summary per runtime measured (see summarizeAll). */
   summaries: Partial<Record<RuntimeName, Summary>>;
   jsonFile: string;
+  /** The chart's file name, for the last line (default latest.svg). */
+  chartFile?: string;
 }
 
 /** Summaries of every runtime present in the records. */
@@ -181,6 +195,8 @@ function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): 
   lines.push(`|---|--:|${nodeHttp ? "--:|" : ""}--:|--:|--:|${nodeHttp ? "--:|" : ""}--:|:--|`);
   for (const m of METRICS) {
     const row = summary.values[m.id] ?? {};
+    // A scenario left out of the run (--scenarios) has no row.
+    if (Object.keys(row).length === 0) continue;
     const r = summary.ratios[m.id]!;
     const cell = (server: ServerName) => fmt(row[server] === undefined ? undefined : row[server]!.median / m.scale, m.decimals);
     const verdict = (met: boolean | null) => (met === null ? "" : met ? " ✅ met" : " ❌ missed");
@@ -225,7 +241,17 @@ export function markdown(input: ReportInput): string {
   }
   lines.push("Only ratios measured in the same run on the same machine are comparable; absolute figures move with the machine and its load.");
   lines.push("CPU time and RSS are read from `/proc/<server pid>` by the load generator, outside the server process.");
-  lines.push("The controls speak WebSocket only, so they have no polling figure.", "");
+  lines.push("The controls speak WebSocket only, so they have no polling figure.");
+  const mixedRuntimes = runtimes.filter((rt) => MIXED_PAIRS.some((pair) => Object.keys(input.summaries[rt]!.values[pair.mixed] ?? {}).length > 0));
+  if (mixedRuntimes.length > 0) {
+    lines.push(
+      "fanout-mixed and fanout-mixed-paced are fanout-burst and fanout-paced with every other client speaking Engine.IO v3 (socket.io-client 1.x/2.x's protocol; the servers start with `allowEIO3: true`) and the rest v4, all in the same broadcasts. " +
+        "The controls speak v4 only, so they have no mixed figure (—); neither has socket.io on Bun: `@socket.io/bun-engine` refuses every Engine.IO v3 handshake.",
+      "",
+    );
+    mixedTable(lines, input, mixedRuntimes);
+  }
+  lines.push("");
   lines.push("## Spread (all runs)", "");
   // sockjet (node:http) gets a column only when some runtime measured it ("—" on the others).
   const spread: ServerName[] = nodeHttpRuntimes.length > 0 ? ["sockjet", "sockjet-node", "socketio", "control-ws"] : ["sockjet", "socketio", "control-ws"];
@@ -236,6 +262,7 @@ export function markdown(input: ReportInput): string {
     const summary = input.summaries[runtime]!;
     for (const m of METRICS) {
       const row = summary.values[m.id] ?? {};
+      if (Object.keys(row).length === 0) continue;
       const cells = spread.map((s) => (row[s] === undefined ? "—" : row[s]!.samples.map((x) => fmt(x / m.scale, m.decimals)).join(", ")));
       lines.push(`| ${RUNTIME_LABELS[runtime]} | ${m.label} | ${cells.join(" | ")} |`);
     }
@@ -248,8 +275,31 @@ export function markdown(input: ReportInput): string {
     lines.push("", "## Errors (these runs are left out of the medians)", "");
     for (const r of failed) lines.push(`- run ${r.run}, ${RUNTIME_LABELS[runtimeOf(r)]}, ${r.scenario}, ${kindLabel(runtimeOf(r), r.server)}: ${r.errors.slice(0, 3).join("; ")}`);
   }
-  lines.push("", `Raw results: \`${input.jsonFile}\`. Chart: \`latest.svg\` (one panel per runtime).`, "");
+  lines.push("", `Raw results: \`${input.jsonFile}\`. Chart: \`${input.chartFile ?? "latest.svg"}\` (one panel per runtime).`, "");
   return lines.join("\n");
+}
+
+/** Per runtime and server, each mixed-room figure beside the v4-only one of the same run: what mixing costs. */
+function mixedTable(lines: string[], input: ReportInput, runtimes: readonly RuntimeName[]): void {
+  lines.push("### Mixed room ÷ v4-only room (same run)", "");
+  const kinds: ServerName[] = ["sockjet", "sockjet-node", "socketio"];
+  const shown = kinds.filter((k) => runtimes.some((rt) => input.summaries[rt]!.measured.includes(k)));
+  const heads: Record<ServerName, string> = { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io", "control-ws": "control" };
+  lines.push(`| runtime | figure (µs, v4-only → mixed) | ${shown.map((k) => heads[k]).join(" | ")} |`);
+  lines.push(`|---|---|${shown.map(() => "--:|").join("")}`);
+  for (const runtime of runtimes) {
+    const values = input.summaries[runtime]!.values;
+    for (const pair of MIXED_PAIRS) {
+      const cells = shown.map((k) => {
+        const v4 = values[pair.v4]?.[k]?.median;
+        const mixed = values[pair.mixed]?.[k]?.median;
+        if (v4 === undefined || mixed === undefined) return "—";
+        return `${fmt(v4, 2)} → ${fmt(mixed, 2)} (${ratio(mixed / v4)})`;
+      });
+      lines.push(`| ${RUNTIME_LABELS[runtime]} | ${pair.label} | ${cells.join(" | ")} |`);
+    }
+  }
+  lines.push("");
 }
 
 function esc(text: string): string {

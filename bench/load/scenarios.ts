@@ -29,8 +29,23 @@ export interface ScenarioResult {
   errors: string[];
 }
 
-export const SCENARIOS = ["fanout-burst", "fanout-paced", "echo", "memory-ws", "memory-polling", "connect", "smoke"] as const;
+export const SCENARIOS = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect", "smoke"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/**
+ * The mixed-room scenarios: fanout-burst and fanout-paced with every other client speaking
+ * Engine.IO v3 (socket.io-client 1.x/2.x's protocol) and the rest v4, all in the one broadcast.
+ * Their servers must accept v3 clients (`allowEIO3`, see MIXED_SERVER_ENV).
+ */
+export const MIXED_SCENARIOS: readonly ScenarioName[] = ["fanout-mixed", "fanout-mixed-paced"];
+
+/** What a server process needs in its environment to accept Engine.IO v3 clients (bench/servers/common.ts). */
+export const MIXED_SERVER_ENV = { BENCH_ALLOW_EIO3: "1" } as const;
+
+/** Whether a scenario has Engine.IO v3 clients, so that its server must be started with MIXED_SERVER_ENV. */
+export function needsEio3(scenario: ScenarioName): boolean {
+  return MIXED_SCENARIOS.includes(scenario);
+}
 
 /** Parameters of every scenario; each uses the ones it needs. */
 export interface ScenarioParams {
@@ -100,11 +115,18 @@ export class LoadContext {
     return `127.0.0.${1 + (i % n)}`;
   }
 
-  async ws(): Promise<WsClient> {
+  /** A WebSocket client speaking Engine.IO v4 (default) or v3. */
+  async ws(engineProtocol: 3 | 4 = 4): Promise<WsClient> {
     const { host, port } = this.target;
-    const client = await WsClient.connect(host, port, { sink: this.sink, verify: this.params.verify, localAddress: this.sourceAddress() });
+    const client = await WsClient.connect(host, port, { sink: this.sink, verify: this.params.verify, localAddress: this.sourceAddress(), engineProtocol });
     this.clients.push(client);
     return client;
+  }
+
+  /** Clients 0, 2, 4, ... speak Engine.IO v3 and 1, 3, 5, ... v4 (the first, which sends `bcast`, is a v3 one). */
+  mixedWs(count: number): Promise<WsClient[]> {
+    let next = 0;
+    return this.connectMany(count, () => this.ws(next++ % 2 === 0 ? 3 : 4));
   }
 
   async polling(): Promise<PollingClient> {
@@ -194,9 +216,9 @@ function loadCpu(): () => number {
   };
 }
 
-async function fanoutBurst(ctx: LoadContext): Promise<Figures> {
+async function fanoutBurst(ctx: LoadContext, mixed = false): Promise<Figures> {
   const p = ctx.params;
-  const clients = await ctx.connectMany(p.clients, () => ctx.ws());
+  const clients = mixed ? await ctx.mixedWs(p.clients) : await ctx.connectMany(p.clients, () => ctx.ws());
   if (p.warmupN > 0) await broadcastOnce(ctx, clients, p.warmupN, p.size);
   await sleep(200);
   const loadUsage = loadCpu();
@@ -223,9 +245,9 @@ async function fanoutBurst(ctx: LoadContext): Promise<Figures> {
   };
 }
 
-async function fanoutPaced(ctx: LoadContext): Promise<Figures> {
+async function fanoutPaced(ctx: LoadContext, mixed = false): Promise<Figures> {
   const p = ctx.params;
-  const clients = await ctx.connectMany(p.clients, () => ctx.ws());
+  const clients = mixed ? await ctx.mixedWs(p.clients) : await ctx.connectMany(p.clients, () => ctx.ws());
   for (let i = 0; i < p.warmupBroadcasts; i++) await broadcastOnce(ctx, clients, 1, p.size);
   await sleep(200);
   const cpu0 = ctx.cpu();
@@ -400,6 +422,53 @@ async function smoke(ctx: LoadContext): Promise<Figures> {
   return { clients: clients.length, deliveries: ctx.sink.total, expected: clients.length * p.n, missing, acks, expectedAcks: clients.length * 3 };
 }
 
+/**
+ * After a mixed scenario's measured window: how many clients spoke each protocol and, in verify
+ * mode, the checks a broken v3 path would fail: every client (v3 and v4) gets an echo acknowledged
+ * with its own arguments, and where the heartbeat is short (the smoke test sets it), every client
+ * stays connected over a few intervals, each v3 client's pings are answered with pongs and the
+ * server never pings a v3 client (WsClient records that as an error), while each v4 client is pinged.
+ */
+async function checkMixed(ctx: LoadContext): Promise<Figures> {
+  const ws = ctx.clients.filter((c): c is WsClient => c instanceof WsClient);
+  const v3 = ws.filter((c) => c.engineProtocol === 3);
+  const v4 = ws.filter((c) => c.engineProtocol === 4);
+  const figures: Figures = { v3Clients: v3.length, v4Clients: v4.length };
+  if (!ctx.params.verify) return figures;
+  const fail = (message: string) => ctx.clients[0]!.errors.push(message);
+  let mismatches = 0;
+  await withTimeout(
+    Promise.all(
+      ws.map(async (c, k) => {
+        const values = ["mixed", { c: k, v: c.engineProtocol }];
+        if ((await c.emitWithAck("echo", values)) !== JSON.stringify(values)) mismatches++;
+      }),
+    ),
+    ctx.params.timeoutMs,
+    "mixed echo acks",
+  );
+  if (mismatches > 0) fail(`${mismatches} echo acks did not repeat their arguments`);
+  figures.echoMismatches = mismatches;
+  const interval = ws[0]?.pingInterval ?? 0;
+  if (interval > 0 && interval <= 2000) {
+    await sleep(interval * 3 + 200);
+    const closed = ws.filter((c) => !c.isOpen).length;
+    const unanswered = v3.filter((c) => c.pingsSent === 0 || c.pongsReceived < c.pingsSent - 1).length;
+    const unpinged = v4.filter((c) => c.pingsReceived === 0).length;
+    if (closed > 0) fail(`${closed} clients were closed over ${interval * 3} ms of heartbeat`);
+    if (unanswered > 0) fail(`${unanswered} Engine.IO v3 clients' pings went unanswered`);
+    if (unpinged > 0) fail(`${unpinged} Engine.IO v4 clients were never pinged`);
+    Object.assign(figures, {
+      heartbeatClosed: closed,
+      v3PingsUnanswered: unanswered,
+      v4Unpinged: unpinged,
+      v3PingsSent: v3.reduce((n, c) => n + c.pingsSent, 0),
+      v3PongsReceived: v3.reduce((n, c) => n + c.pongsReceived, 0),
+    });
+  }
+  return figures;
+}
+
 /** A context for one scenario run; /proc figures are skipped where /proc is unavailable. */
 export function createContext(target: Target, params: Partial<ScenarioParams> = {}): LoadContext {
   const usable = target.pid !== null && procAvailable(target.pid) ? target : { ...target, pid: null };
@@ -415,6 +484,12 @@ export async function runScenario(ctx: LoadContext, name: ScenarioName): Promise
       break;
     case "fanout-paced":
       figures = await fanoutPaced(ctx);
+      break;
+    case "fanout-mixed":
+      figures = { ...(await fanoutBurst(ctx, true)), ...(await checkMixed(ctx)) };
+      break;
+    case "fanout-mixed-paced":
+      figures = { ...(await fanoutPaced(ctx, true)), ...(await checkMixed(ctx)) };
       break;
     case "echo":
       figures = await echo(ctx);

@@ -1,5 +1,6 @@
 // What the three servers under test share: how they are told where to listen, the heartbeat they
-// all use, the `bcast` argument check, and the out-of-band hooks the load generator relies on.
+// all use, whether they accept Engine.IO v3 clients, the `bcast` argument check, and the
+// out-of-band hooks the load generator relies on.
 //
 // Contract (namespace "/"):
 //   echo(...args)      -> acknowledged with the same arguments
@@ -17,6 +18,13 @@ import process from "node:process";
 export const PING_INTERVAL = Number(process.env.BENCH_PING_INTERVAL ?? 25_000);
 export const PING_TIMEOUT = Number(process.env.BENCH_PING_TIMEOUT ?? 20_000);
 export const HOST = process.env.BENCH_HOST ?? "127.0.0.1";
+
+/**
+ * BENCH_ALLOW_EIO3=1 (set by the runner for the mixed scenarios only, see MIXED_SERVER_ENV in
+ * bench/load/scenarios.ts): accept Engine.IO v3 clients too. Spread into the options only when set,
+ * so that every other scenario starts its server with exactly the options it always had.
+ */
+export const EIO3_OPTIONS: { allowEIO3?: true } = process.env.BENCH_ALLOW_EIO3 === "1" ? { allowEIO3: true } : {};
 
 /** The port from `--port N`, the first bare argument, or $PORT; 0 (any free port) otherwise. */
 export function portFromArgs(argv: readonly string[] = process.argv.slice(2)): number {

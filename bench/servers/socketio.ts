@@ -1,13 +1,14 @@
 // The official server (socket.io 4.8.x) under test, with its defaults except the shared heartbeat
 // and an explicit perMessageDeflate: false (its default too, stated so that a change of default
 // cannot skew the comparison). httpCompression stays at its default (on, 1 KiB threshold).
+// BENCH_ALLOW_EIO3=1 (mixed scenarios) adds allowEIO3: true, as in ./sockjet.ts.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { EIO3_OPTIONS, HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
 
 const httpServer = createServer();
-const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, perMessageDeflate: false });
+const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, perMessageDeflate: false, ...EIO3_OPTIONS });
 
 io.on("connection", (socket) => {
   socket.on("echo", (...values: unknown[]) => {

@@ -1,11 +1,12 @@
 // sockjet under test: the benchmark contract (see ./common.ts) written as a user would write it.
 // Options: everything default except the shared heartbeat (perMessageDeflate is off and
-// httpCompression on by default, as in socket.io).
+// httpCompression on by default, as in socket.io); BENCH_ALLOW_EIO3=1 (mixed scenarios) adds
+// allowEIO3: true (see ./common.ts).
 
 import { Server, args } from "../../src/index.js";
-import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { EIO3_OPTIONS, HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
 
-const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, ...EIO3_OPTIONS });
 
 sio.on("echo", (_sid: string, ...values: unknown[]) => args(...values));
 

@@ -1,6 +1,8 @@
 // The official server on Bun: socket.io 4.8 bound to @socket.io/bun-engine (its engine on Bun's
 // native HTTP and WebSocket server), with its defaults except the shared heartbeat. The bun-engine
-// has no permessage-deflate and no HTTP compression.
+// has no permessage-deflate and no HTTP compression. It refuses every Engine.IO v3 handshake (400,
+// "Unsupported protocol version", whatever the options), so it has no mixed-room figure and ignores
+// BENCH_ALLOW_EIO3.
 //
 //   bun bench/servers/bun/socketio.ts --port 0
 
