@@ -529,7 +529,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   /**
    * Refuses a namespace connect. Protocol v5 sends `{message, data?}`; v4 (socket.io 2) sends one
-   * datum, the refusal's data when it has any and its message otherwise.
+   * datum, the refusal's data if there is some, and its message otherwise.
    */
   private sendConnectError(client: Client, namespace: string, refusal: RefusalPayload): void {
     const data = client.protocol === 5 ? refusal : "data" in refusal ? refusal.data : refusal.message;

@@ -46,7 +46,7 @@ function defineValue(target: object, key: string, value: unknown): void {
  * Like socket.io-parser's is-binary.ts, an object's `toJSON()` result is inspected instead of
  * the object itself (what JSON.stringify would serialise), but not the result's own toJSON.
  * Cycles are tolerated (a revisited ancestor counts as "no binary"). Iterative (an explicit
- * stack): any depth of nesting is walked without growing the call stack.
+ * stack), so nesting of every depth is walked without growing the call stack.
  */
 export function hasBinary(value: unknown): boolean {
   const ancestors = new Set<object>();
