@@ -45,7 +45,9 @@ for (const runtime of RUNTIMES) for (const name of SERVERS.filter((s) => runsOn(
     const server = await startServer(name, {
       runtime,
       timeoutMs: 30_000,
-      env: { ...MIXED_SERVER_ENV, BENCH_PING_INTERVAL: "300", BENCH_PING_TIMEOUT: "500" },
+      // Pings every 300 ms so the heartbeat is exercised; a generous timeout so that only a dead
+      // heartbeat, not a stall of this shared machine, closes a client.
+      env: { ...MIXED_SERVER_ENV, BENCH_PING_INTERVAL: "300", BENCH_PING_TIMEOUT: "10000" },
     });
     const ctx = createContext(
       { host: server.host, port: server.port, pid: server.pid },
