@@ -346,6 +346,10 @@ export async function clusterScenarios(broker: BrokerUnderTest): Promise<void> {
     });
 
     test("the CLI in its own process: emit to a room and a sid, call, close-room, disconnect; usage errors", async () => {
+      // The emitter process of the previous test has just exited. RabbitMQ removes its exclusive
+      // queue after the exit, and nacks a publish that its fanout routes to that queue meanwhile
+      // (the CLI then rightly reports the message as not confirmed). Let the broker settle first.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       const base = [broker.cliFlag, BROKER_URL, "--channel", channel];
       const [room, sid, ns, call] = await Promise.all([
         runCli(["emit", ...base, "--room", "emitter-room", "cli", '{"n":1}']),
