@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { Server as HttpServer } from "node:http";
 import { io, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import { Server, type ServerOptions } from "../../src/index.js";
+import { within } from "../e2e/_util.js";
 
 /** The three ways a client can reach the server; every end-to-end feature test runs over each. */
 export const TRANSPORT_MODES = {
@@ -98,4 +99,21 @@ export async function until(check: () => boolean, timeout = 5000, what = "condit
     if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * Disconnect reasons that a server reports (by sid), each awaitable before it arrives: `record`
+ * takes a report, `reasonOf` waits for one, up to `wait` ms.
+ */
+export function disconnectReasons(wait: number): { record(sid: string, reason: string): void; reasonOf(sid: string): Promise<string> } {
+  const entries = new Map<string, ReturnType<typeof deferred<string>>>();
+  const entry = (sid: string) => {
+    let found = entries.get(sid);
+    if (found === undefined) entries.set(sid, (found = deferred<string>()));
+    return found;
+  };
+  return {
+    record: (sid, reason) => entry(sid).resolve(reason),
+    reasonOf: (sid) => within(entry(sid).promise, wait, `server disconnect reason for ${sid}`),
+  };
 }

@@ -19,7 +19,7 @@ import { io, type Socket as ClientSocket } from "socket.io-client";
 import { MAX_DEPTH } from "../../src/socket/protocol/packet.js";
 import { ALLOWED_ORIGIN, CORS_FUNCTION_ORIGINS, HOSTILE_MAX_PAYLOAD_PACKETS, MAX_HTTP_BUFFER_SIZE, nestedArray, ORIGIN_PATTERNS } from "../integrations/fixtures/app.js";
 import { emitAck, Inbox, within } from "../e2e/_util.js";
-import { sleep, TRANSPORT_MODES, waitConnect, type TransportMode } from "./harness.js";
+import { disconnectReasons, sleep, TRANSPORT_MODES, waitConnect, type TransportMode } from "./harness.js";
 import { parseResponse, rawRequest, traversalProbes, type RawHttpResponse } from "./raw-request.js";
 import type { Fixture, RunningFixture } from "./scenarios.js";
 
@@ -141,17 +141,8 @@ export function runHostileScenarios(ctx: HostileContext): void {
     let server: RunningFixture;
     let observer: ClientSocket;
     const clients: ClientSocket[] = [];
-    const reasons = new Map<string, { promise: Promise<string>; resolve: (reason: string) => void }>();
-    const reasonOf = (sid: string) => {
-      let entry = reasons.get(sid);
-      if (entry === undefined) {
-        let resolve!: (reason: string) => void;
-        const promise = new Promise<string>((r) => (resolve = r));
-        reasons.set(sid, (entry = { promise, resolve }));
-      }
-      return entry;
-    };
-    const serverReason = (sid: string) => within(reasonOf(sid).promise, WAIT, `server disconnect reason for ${sid}`);
+    const reasons = disconnectReasons(WAIT);
+    const serverReason = reasons.reasonOf;
     const open = async (mode: TransportMode): Promise<ClientSocket> => {
       const socket = io(server.url, { forceNew: true, reconnection: false, ...TRANSPORT_MODES[mode] });
       clients.push(socket);
@@ -162,7 +153,7 @@ export function runHostileScenarios(ctx: HostileContext): void {
     before(async () => {
       server = await fixture.start({ perMessageDeflate: false, profile: "hostile" });
       observer = io(server.url + "/observer", { forceNew: true, reconnection: false, transports: ["websocket"] });
-      observer.on("left", (info: { sid: string; reason: string }) => reasonOf(info.sid).resolve(info.reason));
+      observer.on("left", (info: { sid: string; reason: string }) => reasons.record(info.sid, info.reason));
       await within(waitConnect(observer), WAIT, "observer connect");
     });
 

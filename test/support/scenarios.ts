@@ -19,7 +19,7 @@ import { WebSocket } from "ws";
 import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { ALLOWED_ORIGIN, APP_WEBSOCKET_PATH, HELLO_PATH, MAX_HTTP_BUFFER_SIZE, SUBSCRIBERS_PATH, helloText, type FixtureProfile } from "../integrations/fixtures/app.js";
 import { bytesOf, emitAck, float32Of, Inbox, within } from "../e2e/_util.js";
-import { sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
+import { disconnectReasons, sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
 import { runEio3Scenarios } from "./scenarios-eio3.js";
 import { runHostileScenarios } from "./scenarios-hostile.js";
 
@@ -64,17 +64,8 @@ export function runScenarios(fixture: Fixture): void {
     let observer: ClientSocket;
     const clients: ClientSocket[] = [];
     /** Disconnect reasons reported by the server, by sid. */
-    const reasons = new Map<string, { promise: Promise<string>; resolve: (reason: string) => void }>();
-    const reasonOf = (sid: string) => {
-      let entry = reasons.get(sid);
-      if (entry === undefined) {
-        let resolve!: (reason: string) => void;
-        const promise = new Promise<string>((r) => (resolve = r));
-        reasons.set(sid, (entry = { promise, resolve }));
-      }
-      return entry;
-    };
-    const serverReason = (sid: string) => within(reasonOf(sid).promise, WAIT, `server disconnect reason for ${sid}`);
+    const reasons = disconnectReasons(WAIT);
+    const serverReason = reasons.reasonOf;
 
     const client = (mode: TransportMode, options: ClientOptions = {}, namespace = "/"): ClientSocket => {
       const socket = io(server.url + namespace, { forceNew: true, reconnection: false, ...TRANSPORT_MODES[mode], ...options });
@@ -91,7 +82,7 @@ export function runScenarios(fixture: Fixture): void {
     before(async () => {
       server = await fixture.start({ perMessageDeflate: fixture.perMessageDeflate === true });
       observer = io(server.url + "/observer", { forceNew: true, reconnection: false, transports: ["websocket"] });
-      observer.on("left", (info: { sid: string; reason: string }) => reasonOf(info.sid).resolve(info.reason));
+      observer.on("left", (info: { sid: string; reason: string }) => reasons.record(info.sid, info.reason));
       await within(waitConnect(observer), WAIT, "observer connect");
     });
 
