@@ -1,5 +1,6 @@
 import type { EngineRequest } from "./http.js";
 import type { Clock } from "./timers.js";
+import { resolveSessionCookie, type SessionCookie } from "./cookie.js";
 
 export type TransportName = "polling" | "websocket";
 
@@ -31,14 +32,24 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
+/**
+ * The session cookie set on the handshake (engine.io's `cookie` option). Checked when the server is
+ * made: a name, path or domain that cannot be written in a Set-Cookie header is a TypeError.
+ */
 export interface CookieOptions {
+  /** Default `"io"`. */
   name?: string;
+  /** Default `"/"`; `""` leaves the attribute out. */
   path?: string;
+  /** Default true: page scripts cannot read the cookie. */
   httpOnly?: boolean;
+  /** Default `"lax"`. `"none"` implies `secure` (browsers drop SameSite=None without it); with `secure: false` it is a RangeError. */
   sameSite?: "lax" | "strict" | "none";
+  /** Default false, or true with `sameSite: "none"`. */
   secure?: boolean;
-  /** Seconds. */
+  /** Seconds (Max-Age); default none, a cookie for the browser session. */
   maxAge?: number;
+  /** Default none (the cookie goes back only to the host that set it). */
   domain?: string;
 }
 
@@ -119,8 +130,8 @@ export interface ResolvedEngineOptions {
   allowUpgrades: boolean;
   compressionThreshold: number | null;
   perMessageDeflate: boolean | Record<string, unknown>;
-  cookie: Required<Omit<CookieOptions, "maxAge" | "domain">> & Pick<CookieOptions, "maxAge" | "domain">;
-  cookieEnabled: boolean;
+  /** The session cookie's name and serialised attributes; null when off. */
+  cookie: SessionCookie | null;
   cors: CorsOptions | null;
   allowRequest: EngineOptions["allowRequest"];
   generateId: EngineOptions["generateId"];
@@ -147,8 +158,6 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     throw new RangeError(`transports must list "polling" and/or "websocket"`);
   }
   const compression = options.httpCompression ?? true;
-  const cookie = options.cookie ?? false;
-  const cookieOptions = typeof cookie === "object" ? cookie : {};
   return {
     path,
     pingInterval: positive("pingInterval", options.pingInterval, 25_000),
@@ -162,16 +171,7 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     allowUpgrades: options.allowUpgrades ?? true,
     compressionThreshold: compression === false ? null : typeof compression === "object" ? (compression.threshold ?? 1024) : 1024,
     perMessageDeflate: options.perMessageDeflate ?? false,
-    cookieEnabled: cookie !== false,
-    cookie: {
-      name: cookieOptions.name ?? "io",
-      path: cookieOptions.path ?? "/",
-      httpOnly: cookieOptions.httpOnly ?? true,
-      sameSite: cookieOptions.sameSite ?? "lax",
-      secure: cookieOptions.secure ?? false,
-      maxAge: cookieOptions.maxAge,
-      domain: cookieOptions.domain,
-    },
+    cookie: resolveSessionCookie(options.cookie),
     cors: options.cors ?? null,
     allowRequest: options.allowRequest,
     generateId: options.generateId,

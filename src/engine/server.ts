@@ -3,6 +3,7 @@
 // of any runtime: adapters (src/runtime) turn native requests into HttpExchange/EngineRequest and
 // native WebSockets into WebSocketPeer.
 
+import { sessionCookieValue } from "./cookie.js";
 import { corsHeaders, isOriginAllowed, preflightHeaders } from "./cors.js";
 import { EngineErrorCode, engineErrorBody, engineErrorStatus } from "./protocol/errors.js";
 import { PacketType } from "./protocol/packet.js";
@@ -138,14 +139,18 @@ export class EngineServer implements SessionHost {
    * asynchronous hook (an origin function, allowRequest) or a POST body is involved.
    */
   handleRequest(exchange: HttpExchange): void | Promise<void> {
-    const originOk = isOriginAllowed(this.options.cors, exchange.request);
-    if (originOk instanceof Promise) {
-      return originOk.then(
-        (ok) => this.routeRequest(exchange, ok),
-        (err: unknown) => this.requestFailed(exchange, err),
-      );
+    let outcome: void | Promise<void>;
+    try {
+      const originOk = isOriginAllowed(this.options.cors, exchange.request);
+      outcome = originOk instanceof Promise ? originOk.then((ok) => this.routeRequest(exchange, ok)) : this.routeRequest(exchange, originOk);
+    } catch (err) {
+      return this.requestFailed(exchange, err);
     }
-    return this.routeRequest(exchange, originOk);
+    // One catch at the end of every asynchronous path: a throw in a continuation (a custom
+    // generateId after an asynchronous allowRequest, a response header Node refuses) must end as
+    // the generic answer and a log line, never as an unhandled rejection (which ends a Node
+    // process) or an unanswered request.
+    return outcome instanceof Promise ? outcome.catch((err: unknown) => this.requestFailed(exchange, err)) : outcome;
   }
 
   private routeRequest(exchange: HttpExchange, originOk: boolean): void | Promise<void> {
@@ -176,25 +181,25 @@ export class EngineServer implements SessionHost {
         const allowed = this.allowed(request);
         // The framing carries the session's protocol.
         const framing = protocol === 4 ? POLLING_V4 : this.framingV3(query);
-        if (allowed instanceof Promise) {
-          return allowed.then(
-            (ok) => this.handshakePolling(exchange, ok, framing),
-            (err: unknown) => this.requestFailed(exchange, err),
-          );
-        }
+        // allowed() never rejects; a throw in handshakePolling is caught by handleRequest.
+        if (allowed instanceof Promise) return allowed.then((ok) => this.handshakePolling(exchange, ok, framing));
         return this.handshakePolling(exchange, allowed, framing);
       }
       const socket = this.sessions.get(sid);
       if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
       if (transport !== "polling" || !(socket.transport instanceof PollingTransport)) return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
       if (request.method === "GET") socket.transport.onGet(exchange);
-      else if (request.method === "POST") return socket.transport.onPost(exchange).catch((err: unknown) => this.requestFailed(exchange, err));
+      else if (request.method === "POST") return socket.transport.onPost(exchange);
       else this.fail(exchange, EngineErrorCode.BAD_REQUEST);
     } catch (err) {
       this.requestFailed(exchange, err);
     }
   }
 
+  /**
+   * An exception while answering a request: logged with the error, answered with the protocol's
+   * generic 400 (code 3, "Bad request"). The error's text never reaches the client.
+   */
   private requestFailed(exchange: HttpExchange, err: unknown): void {
     this.logger.error("request failed", { err, url: exchange.request.url });
     try {
@@ -247,6 +252,21 @@ export class EngineServer implements SessionHost {
    * Synchronous unless an asynchronous hook (origin function, allowRequest) is configured.
    */
   prepareUpgrade(request: EngineRequest): UpgradeDecision | Promise<UpgradeDecision> {
+    // Never throws, never rejects: an exception (a custom generateId, an adapter's header) is
+    // logged and refused with the generic 400, so that no adapter can turn it into an error page.
+    const refuse = (err: unknown): UpgradeDecision => {
+      this.logger.error("upgrade request failed", { err, url: request.url });
+      return upgradeFailure(EngineErrorCode.BAD_REQUEST);
+    };
+    try {
+      const decision = this.decideUpgradeRequest(request);
+      return decision instanceof Promise ? decision.catch(refuse) : decision;
+    } catch (err) {
+      return refuse(err);
+    }
+  }
+
+  private decideUpgradeRequest(request: EngineRequest): UpgradeDecision | Promise<UpgradeDecision> {
     const query = parseQuery(request.url);
     const protocol = this.protocolOf(query);
     if (protocol === null) return upgradeFailure(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION);
@@ -477,15 +497,8 @@ export class EngineServer implements SessionHost {
   }
 
   private setCookie(sid: string, headers: ResponseHeaders): void {
-    if (!this.options.cookieEnabled) return;
-    const c = this.options.cookie;
-    let cookie = `${c.name}=${encodeURIComponent(sid)}; Path=${c.path}`;
-    if (c.domain) cookie += `; Domain=${c.domain}`;
-    if (c.maxAge !== undefined) cookie += `; Max-Age=${Math.floor(c.maxAge)}`;
-    if (c.httpOnly) cookie += "; HttpOnly";
-    if (c.secure) cookie += "; Secure";
-    cookie += `; SameSite=${c.sameSite[0]!.toUpperCase()}${c.sameSite.slice(1)}`;
-    headers["Set-Cookie"] = cookie;
+    const cookie = this.options.cookie;
+    if (cookie !== null) headers["Set-Cookie"] = sessionCookieValue(cookie, sid);
   }
 
   private fail(exchange: HttpExchange, code: EngineErrorCode, message?: string): void {

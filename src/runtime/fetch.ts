@@ -5,6 +5,7 @@
 // files load `node:fs` on first use, compression uses CompressionStream.
 
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
+import { EngineErrorCode, engineErrorBody } from "../engine/protocol/errors.js";
 import { DetachedRequest, PackedHeaders, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import type { StaticFiles } from "./static.js";
@@ -146,10 +147,12 @@ class FetchExchange implements HttpExchange {
 
   respond(status: number, headers: ResponseHeaders, body: string | Uint8Array): void {
     if (this.settled) return;
-    this.settle();
-    // A 204 (CORS preflight) must not carry a body, not even an empty one.
+    // A 204 (CORS preflight) must not carry a body, not even an empty one. Built before settling:
+    // if the runtime refuses a header, the engine's error answer can still take this exchange.
     const content = status === 204 || body.length === 0 ? null : (body as BodyInit);
-    this.resolve(new Response(content, { status, headers: toHeaders(headers) }));
+    const response = new Response(content, { status, headers: toHeaders(headers) });
+    this.settle();
+    this.resolve(response);
   }
 
   onAbort(listener: () => void): void {
@@ -285,15 +288,43 @@ export class FetchEngineAdapter {
       const path = pathOnly(url);
       if (this.matches(path)) return this.handleEngine(request, url, context);
       if (staticFiles !== undefined) {
-        const response = await staticResponse(staticFiles, request, path);
+        let response: Response | null;
+        try {
+          response = await staticResponse(staticFiles, request, path);
+        } catch (err) {
+          // A file that vanished or cannot be read between the lookup and the read. Not passed
+          // on: the runtime's default error page would show the error (Bun's, in development,
+          // with the file's path and a stack trace).
+          this.engine.logger.error("static file failed", { err, path });
+          return new Response("Internal Server Error", { status: 500, headers: { "Content-Type": "text/plain" } });
+        }
         if (response !== null) return response;
       }
+      // The app's own errors are the app's (and its framework's) to answer.
       if (app !== undefined) return app(request, ...context);
       return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain" } });
     };
   }
 
+  /**
+   * Never rejects: a rejection would reach the runtime's default error handler, and Bun's shows the
+   * error's message and stack to the client in development. Failures are logged and answered with
+   * the protocol's generic 400 (code 3).
+   */
   private handleEngine(request: Request, url: string, context: readonly unknown[]): Promise<Response | undefined> {
+    try {
+      return this.routeEngine(request, url, context).catch((err: unknown) => this.failed(request, err));
+    } catch (err) {
+      return Promise.resolve(this.failed(request, err));
+    }
+  }
+
+  private failed(request: Request, err: unknown): Response {
+    this.engine.logger.error("request failed", { err, url: request.url });
+    return new Response(engineErrorBody(EngineErrorCode.BAD_REQUEST), { status: 400, headers: { "Content-Type": "application/json" } });
+  }
+
+  private routeEngine(request: Request, url: string, context: readonly unknown[]): Promise<Response | undefined> {
     const runtime = this.runtime;
     const handshake = url.indexOf("?sid=") === -1 && url.indexOf("&sid=") === -1;
     const engineRequest = new FetchRequest(request, handshake ? intern(url) : url, intern(remoteAddressOf(request, context)), request.url.startsWith("https:"), handshake);

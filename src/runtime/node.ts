@@ -178,6 +178,11 @@ class NodeWebSocketPeer implements WebSocketPeer {
     if (this.ws.readyState === 0 || this.ws.readyState === 1) this.ws.close(code, reason);
   }
 
+  /** ws's close() would keep the backlog for its 30 s close timeout: destroy the TCP socket now. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
@@ -247,24 +252,27 @@ export class NodeEngineAdapter {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", ignoreSocketError);
     const request = new NodeRequest(req);
-    let decision: UpgradeDecision | Promise<UpgradeDecision>;
+    // prepareUpgrade never throws nor rejects (it answers 400 itself).
+    const decision = this.engine.prepareUpgrade(request);
+    if (decision instanceof Promise) void decision.then((d) => this.completeUpgrade(req, socket, head, d));
+    else this.completeUpgrade(req, socket, head, decision);
+  }
+
+  /**
+   * Never throws: this runs in the server's `upgrade` listener (a throw there ends the process) or
+   * in a promise continuation (an unhandled rejection, the same). A failure is logged and the
+   * socket closed without the error's text.
+   */
+  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, decision: UpgradeDecision): void {
     try {
-      decision = this.engine.prepareUpgrade(request);
-    } catch {
-      rejectUpgrade(socket, 400, {}, "");
-      return;
-    }
-    if (decision instanceof Promise) {
-      decision.then(
-        (d) => this.completeUpgrade(req, socket, head, d),
-        () => rejectUpgrade(socket, 400, {}, ""),
-      );
-    } else {
-      this.completeUpgrade(req, socket, head, decision);
+      this.performUpgrade(req, socket, head, decision);
+    } catch (err) {
+      this.engine.logger.error("upgrade failed", { err, url: req.url });
+      if (!socket.destroyed) socket.destroy();
     }
   }
 
-  private completeUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, decision: UpgradeDecision): void {
+  private performUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, decision: UpgradeDecision): void {
     if (socket.destroyed) return;
     if (!decision.ok) {
       rejectUpgrade(socket, decision.status, decision.headers, decision.body);

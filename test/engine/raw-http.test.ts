@@ -264,7 +264,7 @@ describe("HTTP: handshake options", () => {
     try {
       const res = await raw(f.ts.port, POLL);
       const sid = parseOpen(res.text).sid;
-      assert.deepEqual(res.headers["set-cookie"], [`sj=${sid}; Path=/app; Max-Age=60; Secure; SameSite=Strict`]);
+      assert.deepEqual(res.headers["set-cookie"], [`sj=${sid}; Max-Age=60; Path=/app; Secure; SameSite=Strict`]);
       await f.check();
     } finally {
       await f.close();
