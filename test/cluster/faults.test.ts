@@ -1,0 +1,77 @@
+// A broker link cut under load, per broker (the short slice of bench/faults.ts): two sockjet
+// server processes and a write-only Emitter process reach the broker through a TCP proxy; while
+// every one of them broadcasts numbered messages to a room spanning the servers and calls clients
+// of another server, the proxy is cut for 3 s and restored. Every (message, client) pair must be
+// delivered or accounted for by a report (the sender's "error" event or rejection, or the
+// receiving server's own disconnect window); nothing arrives twice; every call ends (ok,
+// ACK_TIMEOUT or the broker's error), none hangs; and delivery resumes. The discrete outage
+// checks (which operation is reported, local delivery) are in test/support/cluster-scenarios.ts.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { TcpProxy } from "../support/cluster-proxy.js";
+import { probeBroker } from "../support/cluster-scenarios.js";
+import { analyse, startFaultCluster, startLoad, stopLoad, type FaultReport } from "../support/fault-load.js";
+
+const BROKERS = [
+  { name: "Redis", url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
+  { name: "RabbitMQ", url: process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672" },
+  { name: "NATS", url: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function urlVia(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = "127.0.0.1";
+  u.port = String(port);
+  return u.toString();
+}
+
+function check(report: FaultReport, drained: boolean): void {
+  const text = JSON.stringify(report, null, 1);
+  assert.ok(drained, `a marker sent after the load did not reach every client: ${text}`);
+  for (const s of report.streams) {
+    assert.equal(s.crashed, false, `${s.source} died`);
+    assert.ok(s.sent > 0, `${s.source} sent nothing`);
+    assert.equal(s.missingSilent, 0, `silent losses from ${s.source}: ${s.silentSamples.join("; ")}`);
+    assert.equal(s.duplicates, 0, `duplicates from ${s.source}`);
+    assert.notEqual(s.completeAfterRestore, null, `delivery from ${s.source} did not resume: ${text}`);
+  }
+  for (const c of report.calls) {
+    assert.equal(c.pending, 0, `${c.caller}: calls still pending after their timeout`);
+    assert.equal(c.wrong, 0, `${c.caller}: wrong replies`);
+    assert.equal(c.duplicates, 0, `${c.caller}: a call request arrived twice`);
+    assert.notEqual(c.firstOkAfterRestore, null, `${c.caller}: no call succeeded after the restore: ${text}`);
+  }
+  for (const r of report.reconnect) assert.notEqual(r.ms, null, `${r.process} never reported "reconnect"`);
+  // The cut did take messages away, and each of those was reported (checked above).
+  assert.ok(report.streams.some((s) => s.reportedLost > 0), `the cut lost nothing: ${text}`);
+}
+
+for (const broker of BROKERS) {
+  test(`${broker.name}: a 3 s link cut under load; every message delivered or reported, none twice, delivery resumes`, { timeout: 90_000 }, async () => {
+    const { host, port } = await probeBroker(broker);
+    const proxy = await new TcpProxy(host, port).start();
+    const cluster = await startFaultCluster({ url: urlVia(broker.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: true }, 2, 2);
+    try {
+      startLoad(cluster, { period: 50, callPeriod: 200, callTimeout: 3000 });
+      await sleep(1500);
+      const faultAt = Date.now();
+      proxy.cut();
+      await sleep(3000);
+      proxy.restore();
+      const restoreAt = Date.now();
+      const all = [...cluster.servers, cluster.emitter];
+      const back = await Promise.all(all.map((p) => p.reconnected(restoreAt, 30_000)));
+      assert.deepEqual(back, all.map(() => true), "every process reconnects");
+      await sleep(2000);
+      const { logs, drained } = await stopLoad(cluster);
+      check(analyse(cluster, logs, faultAt, restoreAt), drained);
+    } finally {
+      await cluster.close();
+      await proxy.close();
+    }
+  });
+}
