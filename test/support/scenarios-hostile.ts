@@ -4,10 +4,13 @@
 //
 // On the main fixture server: origins that a prefix comparison with the allowed one would admit
 // (polling, preflight, POST, new WebSocket and upgrade); chunked POST bodies (no Content-Length,
-// several chunks) past maxHttpBufferSize; static-file path traversal (fixtures that serve files).
+// several chunks) past maxHttpBufferSize; static-file path traversal (fixtures that serve files);
+// WebSocket messages and POSTs at and over maxHttpBufferSize, and binary attachments that lie
+// (scenarios-limits.ts).
 // On a second server of the same integration ("hostile" profile of fixtures/app.ts): an origin
-// function that answers synchronously, asynchronously, throws or rejects; maxPayloadPackets; and
-// data nested 100,000 levels deep, sent by a client (decoded) and emitted by the server (encoded).
+// function that answers synchronously, asynchronously, throws or rejects; maxPayloadPackets;
+// data nested 100,000 levels deep, sent by a client (decoded) and emitted by the server (encoded);
+// and hooks and handlers that throw, whose text must reach no client (scenarios-failures.ts).
 // No timing assertions: every wait is bounded only so that a failure does not hang the run.
 
 import { after, before, describe, test } from "node:test";
@@ -22,6 +25,8 @@ import { emitAck, Inbox, within } from "../e2e/_util.js";
 import { disconnectReasons, sleep, TRANSPORT_MODES, waitConnect, type TransportMode } from "./harness.js";
 import { parseResponse, rawRequest, traversalProbes, type RawHttpResponse } from "./raw-request.js";
 import type { Fixture, RunningFixture } from "./scenarios.js";
+import { runFailureScenarios } from "./scenarios-failures.js";
+import { runLimitScenarios } from "./scenarios-limits.js";
 
 const WAIT = 10_000;
 const ENGINE = "/socket.io/?EIO=4";
@@ -137,7 +142,11 @@ export function runHostileScenarios(ctx: HostileContext): void {
     }
   });
 
-  describe("hostile input, second server (origin function, maxPayloadPackets, deep data)", () => {
+  describe("hostile input, main server: limits and lying attachments", () => {
+    runLimitScenarios({ url: ctx.url, serverReason: ctx.serverReason });
+  });
+
+  describe("hostile input, second server (origin function, maxPayloadPackets, deep data, failing hooks)", () => {
     let server: RunningFixture;
     let observer: ClientSocket;
     const clients: ClientSocket[] = [];
@@ -162,6 +171,9 @@ export function runHostileScenarios(ctx: HostileContext): void {
       observer?.disconnect();
       await server?.close();
     });
+
+    let bystander: ClientSocket | null = null;
+    runFailureScenarios({ url: () => server.url, serverReason, bystander: async () => (bystander ??= await open("websocket")) });
 
     test("CORS origin function: true and a promise of true allow; false, a promise of false, a throw and a rejection refuse with 403 code 4 (polling and upgrades)", async () => {
       await expectAllowed(server.url, CORS_FUNCTION_ORIGINS.sync);
