@@ -7,17 +7,33 @@ import type { CorsOptions } from "./options.js";
 
 const DEFAULT_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"];
 
-function hostOfOrigin(origin: string): string | null {
+function parseOrigin(origin: string): URL | null {
   try {
-    return new URL(origin).host.toLowerCase();
+    return new URL(origin);
   } catch {
     return null;
   }
 }
 
+/** Did the request reach us (or the proxy in front) over TLS? */
+function overTls(request: EngineRequest): boolean {
+  return request.secure || request.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase() === "https";
+}
+
+/**
+ * The default policy: the Origin names the host (and port) the request was sent to. A page served
+ * over plain HTTP is another origin than a TLS endpoint with the same host name (whoever can tamper
+ * with that page could otherwise reach the TLS endpoint with the user's cookies), so an `http:`
+ * origin is refused when the request is known to have come over TLS. The converse is allowed: a
+ * proxy that ends TLS without saying so (no X-Forwarded-Proto) makes an `https:` page's requests
+ * look like plain HTTP here.
+ */
 function sameOrigin(origin: string, request: EngineRequest): boolean {
   const host = (request.header("x-forwarded-host") ?? request.header("host"))?.split(",")[0]?.trim().toLowerCase();
-  return host !== undefined && host !== "" && hostOfOrigin(origin) === host;
+  if (host === undefined || host === "") return false;
+  const url = parseOrigin(origin);
+  if (url === null || url.host.toLowerCase() !== host) return false;
+  return !(url.protocol === "http:" && overTls(request));
 }
 
 /**

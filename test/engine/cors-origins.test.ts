@@ -236,3 +236,46 @@ describe("CORS origin forms, over polling and WebSocket upgrades", () => {
     );
   });
 });
+
+describe("the default origin policy (no cors option, or cors without origin): same origin only", () => {
+  /** The status of a polling handshake and of a WebSocket handshake with these headers. */
+  async function statuses(f: Fixture, headers: Record<string, string>): Promise<[number, number]> {
+    const polling = await raw(f.ts.port, POLL, { headers });
+    const ws = new RawWs(`ws://127.0.0.1:${f.ts.port}${WSQ}`, headers);
+    try {
+      await ws.opened;
+      parseOpen(await ws.nextText());
+      return [polling.status, 101];
+    } catch {
+      return [polling.status, (await wsRefusal(`ws://127.0.0.1:${f.ts.port}${WSQ}`, headers)).status];
+    } finally {
+      ws.terminate();
+    }
+  }
+
+  test("the server's own origin (host and port) passes; another port, host name or a longer host is refused", async () => {
+    // `cors` without `origin` (so that an allowed answer carries the CORS headers expectAllowed checks).
+    await withPolicy(undefined, async (f) => {
+      const port = f.ts.port;
+      await expectAllowed(f, `http://127.0.0.1:${port}`);
+      for (const origin of [`http://127.0.0.1:${port + 1}`, `http://localhost:${port}`, "http://127.0.0.1", `http://127.0.0.10:${port}`, `http://127.0.0.1:${port}.evil.test`, "null"]) {
+        await expectRefused(f, origin);
+      }
+    });
+  });
+
+  test("a plain-http page is refused when the request came over TLS (X-Forwarded-Proto: https); an https page passes either way", async () => {
+    const f = await fixture({});
+    try {
+      const host = `127.0.0.1:${f.ts.port}`;
+      assert.deepEqual(await statuses(f, { Origin: `http://${host}`, "X-Forwarded-Proto": "https" }), [403, 403]);
+      assert.deepEqual(await statuses(f, { Origin: `https://${host}`, "X-Forwarded-Proto": "https" }), [200, 101]);
+      assert.deepEqual(await statuses(f, { Origin: `http://${host}` }), [200, 101]);
+      // TLS ended by a proxy that does not say so: the https page's requests arrive as plain HTTP.
+      assert.deepEqual(await statuses(f, { Origin: `https://${host}` }), [200, 101]);
+      await f.check();
+    } finally {
+      await f.close();
+    }
+  });
+});
