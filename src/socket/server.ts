@@ -43,6 +43,8 @@ import { randomId } from "../util/random-id.js";
 type RefusalPayload = { message: string; data?: unknown };
 
 const DEFAULT_REFUSAL: RefusalPayload = { message: "Connection rejected by server" };
+/** The CONNECT_ERROR message past maxNamespacesPerConnection. */
+export const TOO_MANY_NAMESPACES = "Too many namespaces on this connection";
 
 /** Engine.IO's own query parameters: not part of a v3 client's main-namespace auth. */
 const ENGINE_QUERY_KEYS = new Set(["EIO", "transport", "t", "sid", "b64", "j"]);
@@ -93,6 +95,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly allowedNamespaces: "*" | ReadonlySet<string>;
   private readonly connectTimeout: number;
   private readonly maxAttachments: number;
+  private readonly maxNamespacesPerConnection: number;
   /** The decoder every connection uses while it has no binary packet half-received (see onMessage). */
   private decoder: Decoder;
   /** Handler containers by namespace name ("*" holds the any-namespace handlers). */
@@ -120,6 +123,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.allowedNamespaces = options.namespaces === "*" ? "*" : new Set(options.namespaces ?? ["/"]);
     this.connectTimeout = options.connectTimeout ?? 45_000;
     this.maxAttachments = options.maxAttachments ?? 10;
+    this.maxNamespacesPerConnection = options.maxNamespacesPerConnection ?? 100;
+    if (!Number.isSafeInteger(this.maxNamespacesPerConnection) || this.maxNamespacesPerConnection < 1) {
+      throw new RangeError(`maxNamespacesPerConnection must be a positive integer, got ${this.maxNamespacesPerConnection}`);
+    }
     this.decoder = new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
     this.manager = options.clientManager ?? new InMemoryManager();
     this.engine.setHandler(this.engineHandler);
@@ -447,6 +454,12 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     }
     if (client.sockets.has(namespace)) {
       this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
+      return;
+    }
+    // With `namespaces: "*"` or a "*" handler a client names any namespace it likes: one connection
+    // must not hold thousands of them (each joined one is a socket, a manager entry and a sid).
+    if (client.sockets.size >= this.maxNamespacesPerConnection) {
+      this.sendConnectError(client, namespace, { message: TOO_MANY_NAMESPACES });
       return;
     }
     if (v3Query !== undefined) client.setConnectQuery(namespace, v3Query);

@@ -116,4 +116,11 @@ export interface ServerOptions extends EngineServerOptions {
   connectTimeout?: number;
   /** Largest number of binary attachments in one packet (default 10). */
   maxAttachments?: number;
+  /**
+   * Most namespaces one Engine.IO connection may be in at once (default 100). A CONNECT past it is
+   * refused with CONNECT_ERROR "Too many namespaces on this connection"; the connection and its
+   * other namespaces stay. Relevant when clients may name namespaces (`namespaces: "*"`, a "*"
+   * handler), where one connection could otherwise join thousands.
+   */
+  maxNamespacesPerConnection?: number;
 }
