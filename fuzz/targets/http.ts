@@ -17,7 +17,8 @@ import { resolveStatic } from "../../src/runtime/static.js";
 import { check, target } from "./harness.js";
 
 // A static tree beside a sibling whose name a prefix comparison would confuse with it.
-const root = mkdtempSync(join(tmpdir(), "sockjet-fuzz-static-"));
+export const staticRoot = mkdtempSync(join(tmpdir(), "sockjet-fuzz-static-"));
+const root = staticRoot;
 const publicDir = join(root, "public");
 mkdirSync(join(publicDir, "sub"), { recursive: true });
 mkdirSync(join(root, "public-secret"));

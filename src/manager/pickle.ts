@@ -36,12 +36,25 @@ function dictKey(key: unknown): string {
   throw new Refusal("dict keys must be str, int, float, bool or None");
 }
 
+/**
+ * Beyond this many significant bytes an integer is at least 2^1024, which is Infinity as a number.
+ * Without the cut-off the byte loop below is quadratic (each shift copies the BigInt so far): a
+ * 1 MB LONG4 from the broker channel blocked the event loop for minutes.
+ */
+const MAX_INT_BYTES = 129;
+
 /** Two's-complement little-endian integer of any size (LONG1/LONG4), as a number (exact up to 2^53). */
 function littleEndianInt(bytes: Uint8Array): number {
   if (bytes.length === 0) return 0;
+  const negative = (bytes[bytes.length - 1]! & 0x80) !== 0;
+  // Sign-extension bytes (0x00 above a positive number, 0xff above a negative one) add nothing.
+  const filler = negative ? 0xff : 0x00;
+  let length = bytes.length;
+  while (length > 1 && bytes[length - 1] === filler && (bytes[length - 2]! & 0x80) === (filler & 0x80)) length--;
+  if (length > MAX_INT_BYTES) return negative ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   let value = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
-  if ((bytes[bytes.length - 1]! & 0x80) !== 0) value -= 1n << BigInt(bytes.length * 8);
+  for (let i = length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  if (negative) value -= 1n << BigInt(length * 8);
   return Number(value);
 }
 
@@ -55,15 +68,60 @@ function rawUnicodeEscape(bytes: Uint8Array): string {
   });
 }
 
+/**
+ * How large the decoded data may be once its shared references are expanded, in values plus the
+ * characters and bytes of its strings: 16 times the pickle's size, and never less than 1 Mi. The
+ * memo lets a pickle refer to one object many times, so without a bound 120 bytes can describe a
+ * tree of 2^24 values (each level a tuple of the previous one, twice), which blocked the event
+ * loop for seconds when a server encoded it for its clients, or a list that contains itself. A
+ * plain tree is never larger than its pickle; python-socketio's own messages share only the odd
+ * repeated string, far within the factor.
+ */
+const EXPANSION_FACTOR = 16;
+const MIN_EXPANSION_BUDGET = 1 << 20;
+
 /** Decodes a pickle of plain data. Never throws; anything outside the subset is refused. */
 export function decodePickle(input: Uint8Array): PickleResult {
   try {
-    return new Reader(input).run();
+    const result = new Reader(input).run();
+    if (result.ok && exceedsExpansion(result.value, Math.max(EXPANSION_FACTOR * input.length, MIN_EXPANSION_BUDGET))) {
+      return { ok: false, message: "pickle data expands too much through shared references (or refers to itself)" };
+    }
+    return result;
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, message: err.message };
     if (err instanceof RangeError) return { ok: false, message: `malformed pickle: ${err.message}` };
     throw err;
   }
+}
+
+/**
+ * Whether `root`, walked as a tree (a shared object counted each time it is reached), exceeds
+ * `budget` values, string characters and bytes. Iterative, and stops as soon as the budget is
+ * spent, so its cost is bounded by the budget whatever the sharing or cycles.
+ */
+function exceedsExpansion(root: unknown, budget: number): boolean {
+  let used = 1;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === "string") used += value.length;
+    else if (value instanceof Uint8Array) used += value.length;
+    else if (Array.isArray(value)) {
+      used += value.length;
+      if (used > budget) return true;
+      for (let i = 0; i < value.length; i++) stack.push(value[i]);
+    } else if (typeof value === "object" && value !== null) {
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        used += 1 + key.length;
+        if (used > budget) return true;
+        stack.push(record[key]);
+      }
+    }
+    if (used > budget) return true;
+  }
+  return false;
 }
 
 class Reader {
@@ -174,7 +232,9 @@ class Reader {
   private int(text: string): number {
     const trimmed = text.endsWith("L") ? text.slice(0, -1) : text;
     if (!/^[+-]?\d+$/.test(trimmed)) throw new Refusal("malformed INT");
-    return Number(BigInt(trimmed));
+    // Number() rounds a decimal string as Number(BigInt()) does, in linear time (BigInt parsing
+    // of a long digit run is not); `+ 0` turns "-0" into 0, as a Python int has no sign of zero.
+    return Number(trimmed) + 0;
   }
 
   run(): PickleResult {
