@@ -184,6 +184,7 @@ export async function mixed(url: string, options: { durationMs: number; clients:
       const mode = pick(MODES);
       const main = open(url, mode);
       const sockets: Socket[] = [main];
+      let ending = false;
       try {
         await bounded(connected(main), `${mode} connect`);
         counts.byMode[mode]++;
@@ -195,6 +196,10 @@ export async function mixed(url: string, options: { durationMs: number; clients:
           await bounded(connected(chat), "/chat connect");
         }
         for (const s of sockets) {
+          // Every disconnect the actor did not ask for is a failure, with the client's reason.
+          s.on("disconnect", (reason: string) => {
+            if (!ending) fail(counts, `unexpected disconnect (${reason})`);
+          });
           s.on("said", () => counts.eventsReceived++);
           s.on("bcast", () => counts.eventsReceived++);
           s.on("question", (_q: unknown, ack: (answer: string) => void) => {
@@ -211,12 +216,14 @@ export async function mixed(url: string, options: { durationMs: number; clients:
           if (!s.connected) break;
           await act(s, random, pick, counts);
         }
+        ending = true;
         // Sometimes the second namespace is left alone first; the connection stays.
         if (sockets.length > 1 && random() < 0.5) sockets.pop()!.disconnect();
         await end(main, pick(ENDINGS), counts);
       } catch (err) {
         fail(counts, `${mode}: ${(err as Error).message}`);
       } finally {
+        ending = true;
         main.io.engine?.close();
         for (const s of sockets) s.disconnect();
         counts.cycles++;

@@ -45,12 +45,16 @@ const logger: Logger = { debug: () => {}, info: () => {}, warn: count("warn"), e
 
 const sio = new Server({ pingInterval: SOAK_PING_INTERVAL, pingTimeout: SOAK_PING_TIMEOUT, logger });
 const calls = { answered: 0, timedOut: 0, otherErrors: 0 };
+const disconnectReasons: Record<string, number> = {};
 
 for (const namespace of SOAK_NAMESPACES) {
   const ns = sio.of(namespace);
   ns.on("connect", (sid: string) => {
     // Sessions are per sid: every connection leaves one behind unless the server forgets it.
     ns.saveSession(sid, { joined: Date.now() });
+  });
+  ns.on("disconnect", (_sid: string, reason: string) => {
+    disconnectReasons[reason] = (disconnectReasons[reason] ?? 0) + 1;
   });
   ns.on("echo", (_sid: string, ...values: unknown[]) => args(...values));
   ns.on("join", async (sid: string, room: unknown) => {
@@ -145,6 +149,7 @@ async function stats(withGc: boolean): Promise<Stats> {
     uncaughtException: failures.uncaughtException,
     failureMessages: failures.messages,
     logged: Object.fromEntries(logged),
+    disconnectReasons: { ...disconnectReasons },
     calls: { ...calls },
   };
 }
