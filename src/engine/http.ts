@@ -107,6 +107,11 @@ export interface WebSocketPeer {
   /** Sends frames in order, written together (one syscall where the runtime allows). */
   sendFrames(frames: readonly OutFrame[]): void;
   close(code?: number, reason?: string): void;
+  /**
+   * Drops the connection at once, without a closing handshake, freeing what is still buffered for
+   * it (a client that stopped reading would never answer one). Where absent, `close` is used.
+   */
+  terminate?(): void;
   /** Bytes accepted by `sendFrames` (or by a publish) but not yet handed to the OS. */
   readonly bufferedAmount: number;
   /**
@@ -127,8 +132,12 @@ export interface WebSocketPeer {
  * engine's per-turn flush), so the caller writes what it queued earlier for a subscriber first.
  */
 export interface TopicPublisher {
-  /** Sends the frames, in order, to every WebSocket subscribed to `topic` on this runtime server. */
-  publish(topic: string, frames: readonly OutFrame[]): void;
+  /**
+   * Sends the frames, in order, to every WebSocket subscribed to `topic` on this runtime server.
+   * Returns true when the runtime dropped a frame for some subscriber because that subscriber's
+   * backlog was past its limit (maxBufferedBytes): the caller closes those subscribers.
+   */
+  publish(topic: string, frames: readonly OutFrame[]): boolean;
 }
 
 /** What a peer sends: an outgoing packet that caches its encoded forms (see OutPacket). */

@@ -36,6 +36,8 @@ export interface Transport {
   close(clientClosed?: boolean): void;
   /** Ends the transport because the session moved to another one (upgrade). */
   discard(): void;
+  /** Drops the connection at once, discarding what was not written yet (no closing handshake). */
+  abandon?(): void;
   /** The WebSocket behind a WebSocket transport (the layer above asks it for native capabilities). */
   readonly peer?: WebSocketPeer;
 }
@@ -86,6 +88,12 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   /** Packets for the next write; NO_PACKETS (shared) when empty, so that an idle session holds no array. */
   private queue: OutPacket[] = NO_PACKETS;
   private queuedBytes = 0;
+  /**
+   * The transport's bufferedAmount as read after the last write. It can only have shrunk since (the
+   * runtime drains, it never refills by itself), so queuedBytes + writtenBytes bounds the backlog
+   * from above without a native call per packet; the real amount is read only near the limit.
+   */
+  private writtenBytes = 0;
   private upgradeTimer: TimerEntry | null = null;
   private probing: ProbeTransport | null = null;
   private probed = false;
@@ -139,6 +147,15 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     return this.probing !== null;
   }
 
+  /**
+   * Bytes waiting to be sent to this client: queued by the engine for the end of the turn plus
+   * accepted by the runtime but not yet written to the OS. The session closes with "buffer full"
+   * once it would pass maxBufferedBytes, so it never exceeds the limit by more than one packet.
+   */
+  get bufferedBytes(): number {
+    return this.readyState === "closed" ? 0 : this.queuedBytes + this._transport.bufferedAmount;
+  }
+
   /** Queues a MESSAGE packet with this data. Returns false if the session is not open. */
   send(data: string | Uint8Array): boolean {
     return this.sendPacket(new OutPacket(PacketType.MESSAGE, data));
@@ -152,7 +169,10 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     if (this.readyState !== "open") return false;
     this.enqueue(packet);
     this.queuedBytes += packet.size;
-    if (this.queuedBytes > this.host.options.maxBufferedBytes) {
+    const limit = this.host.options.maxBufferedBytes;
+    // What waits in the runtime counts too: otherwise each turn could queue a full limit on top of
+    // a runtime buffer just under it, and a client that stops reading would hold twice the limit.
+    if (this.queuedBytes + this.writtenBytes > limit && this.queuedBytes + (this.writtenBytes = this._transport.bufferedAmount) > limit) {
       this.abort("buffer full");
       return false;
     }
@@ -181,7 +201,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     transport.send(sent);
     this.queue = NO_PACKETS;
     this.queuedBytes = 0;
-    if (transport.bufferedAmount > this.host.options.maxBufferedBytes) this.abort("buffer full");
+    if ((this.writtenBytes = transport.bufferedAmount) > this.host.options.maxBufferedBytes) this.abort("buffer full");
     else if (this.readyState === "closing" && transport.name === "polling" && this.probing === null) {
       // The last packets before a close have left: CLOSE follows on the next poll (see closePolling).
       if (sent[sent.length - 1] === CLOSE_PACKET) this.release();
@@ -238,9 +258,13 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     this.readyState = "closed";
     this.queue = NO_PACKETS;
     this.queuedBytes = 0;
+    this.writtenBytes = 0;
     this.cancelTimers();
     this.dropProbe();
-    this._transport.close();
+    // A client that stopped reading would never read a close frame queued behind its backlog: the
+    // connection is dropped at once, and with it what the runtime still holds for it.
+    if (reason === "buffer full" && this._transport.abandon !== undefined) this._transport.abandon();
+    else this._transport.close();
     if (wasOpen) this.host.onSessionClosed(this, reason);
     this.host.releaseSession(this);
   }

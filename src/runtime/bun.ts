@@ -27,6 +27,8 @@ export interface BunServerWebSocket {
   sendText(data: string, compress?: boolean): number;
   sendBinary(data: Uint8Array, compress?: boolean): number;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake. */
+  terminate?(): void;
   getBufferedAmount?(): number;
   cork?<T>(callback: (ws: BunServerWebSocket) => T): T;
   subscribe(topic: string): void;
@@ -112,14 +114,18 @@ class BunTopicPublisher implements TopicPublisher {
     private readonly threshold: number | null,
   ) {}
 
-  publish(topic: string, frames: readonly OutFrame[]): void {
+  publish(topic: string, frames: readonly OutFrame[]): boolean {
     const threshold = this.threshold;
+    let dropped = false;
     for (const server of this.servers) {
       for (let i = 0; i < frames.length; i++) {
         const frame = frames[i]!.frame;
-        server.publish(topic, frame, threshold !== null && frame.length >= threshold);
+        // 0: some subscriber was past backpressureLimit and did not get the frame (-1 only means
+        // that some subscriber has a backlog, which is normal).
+        if (server.publish(topic, frame, threshold !== null && frame.length >= threshold) === 0) dropped = true;
       }
     }
+    return dropped;
   }
 }
 
@@ -137,6 +143,8 @@ interface BunSocketSettings {
  */
 class BunSocketBinding extends WebSocketBinding implements WebSocketPeer {
   private ws: BunServerWebSocket | null = null;
+  /** Bun refused a frame of ours: the backlog passed backpressureLimit (= maxBufferedBytes). */
+  private dropped = false;
 
   constructor(
     engine: EngineServer,
@@ -178,8 +186,12 @@ class BunSocketBinding extends WebSocketBinding implements WebSocketPeer {
     const threshold = this.settings.threshold;
     for (const { frame } of frames) {
       const compress = threshold !== null && frame.length >= threshold;
-      if (typeof frame === "string") ws.sendText(frame, compress);
-      else ws.sendBinary(frame, compress);
+      // 0: dropped, past backpressureLimit. The engine reads bufferedAmount after this write and
+      // closes the session ("buffer full"); a later frame must not reach the client instead.
+      if ((typeof frame === "string" ? ws.sendText(frame, compress) : ws.sendBinary(frame, compress)) === 0) {
+        this.dropped = true;
+        return;
+      }
     }
   }
 
@@ -188,8 +200,16 @@ class BunSocketBinding extends WebSocketBinding implements WebSocketPeer {
     if (ws !== null && (ws.readyState === 0 || ws.readyState === 1)) ws.close(code, reason);
   }
 
+  terminate(): void {
+    const ws = this.ws;
+    if (ws === null || ws.readyState > 1) return;
+    if (ws.terminate !== undefined) ws.terminate();
+    else ws.close();
+  }
+
+  /** Infinity once Bun has dropped a frame: whatever the amount, the client missed a message. */
   get bufferedAmount(): number {
-    return this.ws?.getBufferedAmount?.() ?? 0;
+    return this.dropped ? Number.POSITIVE_INFINITY : (this.ws?.getBufferedAmount?.() ?? 0);
   }
 }
 
@@ -238,9 +258,12 @@ export function bunHandler(source: EngineServer | { readonly engine: EngineServe
       // Enforced by Bun before the message is buffered whole; the engine checks again (onFrame).
       maxPayloadLength: engine.options.maxHttpBufferSize,
       perMessageDeflate: threshold !== null,
-      // Past Bun's limit (16 MiB by default) send() silently drops messages; the engine instead
-      // watches getBufferedAmount() and disconnects with "buffer full" past maxBufferedBytes.
-      backpressureLimit: 0,
+      // Bun's own buffer for a socket holds at most this plus one message: past it, send() and
+      // publish() drop the message and return 0, and the engine closes that socket with
+      // "buffer full" (BunSocketBinding.write, Server.deliverNatively). Not closeOnBackpressureLimit:
+      // Bun would close with 1006, which reads as the client going away. The app's own WebSockets
+      // (BunAppWebSocketHandler) get the same limit; their send() returns 0 past it.
+      backpressureLimit: Math.min(engine.options.maxBufferedBytes, 0xffff_ffff),
       open: (ws) => (ws.data instanceof BunSocketBinding ? ws.data.attach(ws) : app?.open?.(ws)),
       message: (ws, message) => (ws.data instanceof WebSocketBinding ? ws.data.message(message) : app?.message?.(ws, message)),
       close: (ws, code, reason) =>

@@ -108,8 +108,6 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    * learned from the WebSockets that have the capability. Empty on Node and Deno.
    */
   private readonly publishers = new Set<TopicPublisher>();
-  /** Room broadcasts that went through deliverNatively (every 16th checks the subscribers' buffers). */
-  private roomBroadcasts = 0;
   /** Topic → how many local sockets are subscribed to it (a subset of the room's or namespace's members). */
   private readonly subscribers = new Map<string, number>();
   private ownHttpServer: HttpServer | null = null;
@@ -764,11 +762,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    * when it had something queued. What is emitted after the publish in the same turn is queued and
    * written behind it (Bun writes a subscriber's pending publishes before any later send).
    *
-   * A publish bypasses the engine's queue and so its per-client buffer limit (checked after each
-   * flush). Reading a WebSocket's buffered amount is a native call that would cost about as much as
-   * the publish itself, so the loop checks subscribed members on every 16th room broadcast only:
-   * a client that stops reading is disconnected ("buffer full") at most 16 broadcasts past the
-   * limit, or at its next ping (sent through the engine's queue), whichever comes first.
+   * A publish bypasses the engine's queue, so the per-client buffer limit is the runtime's: Bun is
+   * configured with backpressureLimit = maxBufferedBytes, holds at most that plus one message for a
+   * subscriber, and drops a message for a subscriber already past it. The publish reports such a
+   * drop; only then are the members looked at, and those past the limit are closed ("buffer full")
+   * in the same turn: no client misses a message and stays connected.
    *
    * The common case needs no loop at all: when every member is subscribed (the topic's subscriber
    * count equals the member count) and no session of the process has anything queued for this turn
@@ -776,27 +774,21 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    */
   private deliverNatively(namespace: string, room: string | null, members: Iterable<string>, size: number, event: string, args: unknown[]): void {
     const topic = room === null ? namespaceTopic(namespace) : roomTopic(namespace, room);
-    const checkBuffers = (++this.roomBroadcasts & 15) === 0;
-    if (!checkBuffers && EngineSocket.queuedSessions === 0 && size > 0 && this.subscribers.get(topic) === size) {
-      const packets = this.encodeEvent(namespace, event, args);
-      for (const publisher of this.publishers) publisher.publish(topic, packets);
+    if (EngineSocket.queuedSessions === 0 && size > 0 && this.subscribers.get(topic) === size) {
+      if (this.publish(topic, this.encodeEvent(namespace, event, args))) this.closeOverflowing();
       return;
     }
     let packets: OutPacket[] | null = null;
     let subscribed = 0;
-    let overflowing: EngineSocket[] | null = null;
     let upgraded: NamespaceSocket[] | null = null;
-    const limit = this.engine.options.maxBufferedBytes;
     for (const sid of members) {
       const socket = this.sockets.get(sid);
       if (socket === undefined || socket.state === "closed" || socket.namespace !== namespace) continue;
       packets ??= this.encodeEvent(namespace, event, args);
       const engine = socket.client.engine;
-      const peer = socket.topicPeer;
-      if (peer !== null) {
+      if (socket.topicPeer !== null) {
         engine.flushNow();
-        if (checkBuffers && peer.bufferedAmount > limit) (overflowing ??= []).push(engine);
-        else subscribed++;
+        subscribed++;
         continue;
       }
       socket.send(packets);
@@ -805,11 +797,30 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       // queued above, and the next publish writes it first.
       if (socket.state === "connected" && engine.transport.peer?.publisher != null) (upgraded ??= []).push(socket);
     }
-    if (overflowing !== null) for (const engine of overflowing) engine.abort("buffer full");
-    if (subscribed > 0) {
-      for (const publisher of this.publishers) publisher.publish(topic, packets!);
-    }
+    if (subscribed > 0 && this.publish(topic, packets!)) this.closeOverflowing();
     if (upgraded !== null) for (const socket of upgraded) this.subscribeTopics(socket);
+  }
+
+  /** Publishes on every native publisher; true when one dropped a frame for some subscriber. */
+  private publish(topic: string, packets: OutPacket[]): boolean {
+    let dropped = false;
+    for (const publisher of this.publishers) if (publisher.publish(topic, packets)) dropped = true;
+    return dropped;
+  }
+
+  /**
+   * After a publish that the runtime dropped for some subscribers: closes, with "buffer full", the
+   * subscribed sockets whose runtime backlog is at the limit (the runtime drops only for those).
+   * Drops are rare, so this walks every local socket rather than keep the members of each publish.
+   */
+  private closeOverflowing(): void {
+    const limit = this.engine.options.maxBufferedBytes;
+    let overflowing: EngineSocket[] | null = null;
+    for (const socket of this.sockets.values()) {
+      const peer = socket.topicPeer;
+      if (peer !== null && peer.bufferedAmount >= limit) (overflowing ??= []).push(socket.client.engine);
+    }
+    if (overflowing !== null) for (const engine of overflowing) engine.abort("buffer full");
   }
 
   /**

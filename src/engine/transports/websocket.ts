@@ -109,4 +109,15 @@ export class WebSocketTransport implements ProbeTransport {
   discard(): void {
     this.close();
   }
+
+  abandon(): void {
+    if (this.closed) return;
+    if (this.ws.terminate === undefined) {
+      this.close();
+      return;
+    }
+    this.closed = true;
+    this.ws.terminate();
+    if (this.probe) this.socket?.onProbeClosed(this);
+  }
 }
