@@ -9,11 +9,14 @@
 //   kill   SIGKILL to the broker's listening process, --down ms later (default 5000) started again
 //          with the command scripts/prerequisites.mjs uses; the restore is the moment its port
 //          accepts connections again (RabbitMQ boots in 10-20 s)
+//   stall  the proxy keeps every connection open but forwards nothing for --cut ms (a link gone
+//          silent, no reset, as with a pulled cable); new connections get no answer. Only
+//          timeouts and heartbeats notice; on restore what was held back is delivered
 //
 // Every missing (message, client) pair is held against a report: the sender's "error" event or
 // rejection, or the receiving server's disconnect window; anything else is a silent loss.
 //
-//   tsx bench/faults.ts [--brokers redis,amqp,nats] [--faults cut,kill] [--cut 30000] [--down 5000]
+//   tsx bench/faults.ts [--brokers redis,amqp,nats] [--faults cut,kill,stall] [--cut 30000] [--down 5000]
 //                       [--servers 3] [--per-server 2] [--period 20] [--call-period 100]
 //                       [--call-timeout 5000] [--warmup 5000] [--after 10000] [--fast-backoff]
 //
@@ -38,7 +41,7 @@ function option(name: string, fallback: string): string {
 const num = (name: string, fallback: number) => Number(option(name, String(fallback)));
 
 const brokers = option("brokers", "redis,amqp,nats").split(",") as BrokerKind[];
-const faults = option("faults", "cut,kill").split(",") as Array<"cut" | "kill">;
+const faults = option("faults", "cut,kill,stall").split(",") as Fault[];
 const CUT = num("cut", 30_000);
 const DOWN = num("down", 5000);
 const SERVERS = num("servers", 3);
@@ -57,19 +60,24 @@ function urlVia(url: string, port: number): string {
   return u.toString();
 }
 
+type Fault = "cut" | "kill" | "stall";
+
 interface Run {
   broker: string;
-  fault: "cut" | "kill";
+  fault: Fault;
   /** ms the broker was unreachable (cut: the cut; kill: SIGKILL → port open again). */
   outageMs: number;
   /** ms from the restore until every process reported "reconnect". */
   allReconnectedMs: number | null;
+  /** Processes that reported "disconnect" (of `processes`). */
+  disconnected: number;
+  processes: number;
   drained: boolean;
   report: FaultReport;
   loadavg: number[];
 }
 
-async function runFault(spec: BrokerSpec, fault: "cut" | "kill"): Promise<Run> {
+async function runFault(spec: BrokerSpec, fault: Fault): Promise<Run> {
   const proxy = await new TcpProxy("127.0.0.1", spec.port).start();
   const cluster = await startFaultCluster({ url: urlVia(spec.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: FAST }, SERVERS, PER_SERVER);
   let killed = false;
@@ -78,8 +86,9 @@ async function runFault(spec: BrokerSpec, fault: "cut" | "kill"): Promise<Run> {
     await sleep(WARMUP);
     const faultAt = Date.now();
     let restoreAt: number;
-    if (fault === "cut") {
-      proxy.cut();
+    if (fault === "cut" || fault === "stall") {
+      if (fault === "cut") proxy.cut();
+      else proxy.stall();
       await sleep(CUT);
       proxy.restore();
       restoreAt = Date.now();
@@ -92,8 +101,11 @@ async function runFault(spec: BrokerSpec, fault: "cut" | "kill"): Promise<Run> {
     }
     console.log(`  ${spec.name} ${fault}: outage ${restoreAt - faultAt} ms, waiting for every process to reconnect`);
     const all = [...cluster.servers, cluster.emitter];
-    await Promise.all(all.map((p) => p.reconnected(restoreAt, 120_000)));
-    const reconnects = all.map((p) => p.events.find((e) => e.name === "reconnect" && e.at >= restoreAt)?.at ?? null);
+    // A stall may go unnoticed: only a process that reported "disconnect" is waited for.
+    const lost = (p: (typeof all)[number]) => fault !== "stall" || p.events.some((e) => e.name === "disconnect" && e.at >= faultAt);
+    await Promise.all(all.filter(lost).map((p) => p.reconnected(restoreAt, 120_000)));
+    const reconnects = all.filter(lost).map((p) => p.events.find((e) => e.name === "reconnect" && e.at >= restoreAt)?.at ?? null);
+    const disconnected = all.filter((p) => p.events.some((e) => e.name === "disconnect" && e.at >= faultAt)).length;
     await sleep(AFTER);
     const { logs, drained } = await stopLoad(cluster);
     const report = analyse(cluster, logs, faultAt, restoreAt);
@@ -101,7 +113,9 @@ async function runFault(spec: BrokerSpec, fault: "cut" | "kill"): Promise<Run> {
       broker: spec.name,
       fault,
       outageMs: restoreAt - faultAt,
-      allReconnectedMs: reconnects.every((r) => r !== null) ? Math.max(...(reconnects as number[])) - restoreAt : null,
+      allReconnectedMs: reconnects.length === 0 ? null : reconnects.every((r) => r !== null) ? Math.max(...(reconnects as number[])) - restoreAt : null,
+      disconnected,
+      processes: all.length,
       drained,
       report,
       loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
@@ -141,11 +155,11 @@ function table(runs: Run[]): string {
     }
   }
   lines.push("", "### Recovery and other reports", "");
-  lines.push("| broker | fault | outage | every process reconnected after restore | markers drained | other failure reports (stage/operation: count) |");
-  lines.push("|---|---|---|---|---|---|");
+  lines.push("| broker | fault | outage | processes that reported \"disconnect\" | all of them reconnected after restore | markers drained | other failure reports (stage/operation: count) |");
+  lines.push("|---|---|---|---|---|---|---|");
   for (const run of runs) {
     const other = Object.entries(run.report.otherReports).map(([k, v]) => `${k}: ${v}`).join(", ") || "none";
-    lines.push(`| ${run.broker} | ${run.fault} | ${ms(run.outageMs)} | ${ms(run.allReconnectedMs)} | ${run.drained ? "yes" : "NO"} | ${other} |`);
+    lines.push(`| ${run.broker} | ${run.fault} | ${ms(run.outageMs)} | ${run.disconnected} of ${run.processes} | ${run.disconnected === 0 ? "-" : ms(run.allReconnectedMs)} | ${run.drained ? "yes" : "NO"} | ${other} |`);
   }
   const silent = sum(runs, (r) => sum(r.report.streams, (s) => s.missingSilent));
   const dup = sum(runs, (r) => sum(r.report.streams, (s) => s.duplicates) + sum(r.report.calls, (c) => c.duplicates));
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
     "",
     `${SERVERS} sockjet servers (the managers' default reconnect backoff${FAST ? ", capped at 1 s" : ""}) and one write-only Emitter process through a TCP proxy in front of the broker; ${PER_SERVER} socket.io-client v4 clients per server, all in one room. ` +
       `Every server and the emitter broadcast a numbered message to the room every ${timing.period} ms and call() a client every ${timing.callPeriod} ms (timeout ${timing.callTimeout} ms). ` +
-      `Fault after ${WARMUP / 1000} s of load; load continues through it and for ${AFTER / 1000} s after every process has reconnected. cut = the proxy drops every connection for ${CUT / 1000} s; kill = SIGKILL to the broker, started again ${DOWN / 1000} s later.`,
+      `Fault after ${WARMUP / 1000} s of load; load continues through it and for ${AFTER / 1000} s after every process has reconnected. cut = the proxy drops every connection for ${CUT / 1000} s; stall = the proxy forwards nothing for ${CUT / 1000} s, connections stay open; kill = SIGKILL to the broker, started again ${DOWN / 1000} s later.`,
     "",
     "A delivery is a (message, client) pair. A missing one is *sender reported* when the sender's manager emitted `\"error\"` (stage `publish`) for that message or the emitter's `emit` rejected; *receiver's disconnect window* when the client's server had reported `\"disconnect\"` and not yet `\"reconnect\"` when it was sent (in parentheses: sent at most 1 s before that `\"disconnect\"`, i.e. in flight when the link went); *silent* otherwise. Times are from the restore (the proxy letting connections through, or the broker's port accepting again).",
     "",

@@ -1,7 +1,8 @@
 // A broker link cut under load, per broker (the short slice of bench/faults.ts): two sockjet
 // server processes and a write-only Emitter process reach the broker through a TCP proxy; while
 // every one of them broadcasts numbered messages to a room spanning the servers and calls clients
-// of another server, the proxy is cut for 3 s and restored. Every (message, client) pair must be
+// of another server, the proxy is cut for 3 s and restored; then (where the driver detects it)
+// the link goes silent for 4 s without a reset (TcpProxy.stall) and comes back. Every (message, client) pair must be
 // delivered or accounted for by a report (the sender's "error" event or rejection, or the
 // receiving server's own disconnect window); nothing arrives twice; every call ends (ok,
 // ACK_TIMEOUT or the broker's error), none hangs; and delivery resumes. The discrete outage
@@ -15,9 +16,9 @@ import { probeBroker } from "../support/cluster-scenarios.js";
 import { analyse, startFaultCluster, startLoad, stopLoad, type FaultReport } from "../support/fault-load.js";
 
 const BROKERS = [
-  { name: "Redis", url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379" },
-  { name: "RabbitMQ", url: process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672" },
-  { name: "NATS", url: process.env.NATS_URL ?? "nats://127.0.0.1:4222" },
+  { name: "Redis", url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", stall: true },
+  { name: "RabbitMQ", url: process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672", stall: false },
+  { name: "NATS", url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", stall: false },
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,22 +52,36 @@ function check(report: FaultReport, drained: boolean): void {
 }
 
 for (const broker of BROKERS) {
-  test(`${broker.name}: a 3 s link cut under load; every message delivered or reported, none twice, delivery resumes`, { timeout: 90_000 }, async () => {
+  const stall = broker.stall;
+  const title = `${broker.name}: a 3 s link cut${stall ? " then a 4 s silent link" : ""} under load; every message delivered or reported, none twice, delivery resumes`;
+  test(title, { timeout: 90_000 }, async () => {
     const { host, port } = await probeBroker(broker);
     const proxy = await new TcpProxy(host, port).start();
-    const cluster = await startFaultCluster({ url: urlVia(broker.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: true }, 2, 2);
+    const config = { url: urlVia(broker.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: true, publishTimeout: 1000 };
+    const cluster = await startFaultCluster(config, 2, 2);
+    const all = [...cluster.servers, cluster.emitter];
     try {
       startLoad(cluster, { period: 50, callPeriod: 200, callTimeout: 3000 });
-      await sleep(1500);
+      await sleep(1000);
       const faultAt = Date.now();
       proxy.cut();
       await sleep(3000);
       proxy.restore();
-      const restoreAt = Date.now();
-      const all = [...cluster.servers, cluster.emitter];
-      const back = await Promise.all(all.map((p) => p.reconnected(restoreAt, 30_000)));
-      assert.deepEqual(back, all.map(() => true), "every process reconnects");
-      await sleep(2000);
+      let restoreAt = Date.now();
+      assert.deepEqual(await Promise.all(all.map((p) => p.reconnected(restoreAt, 30_000))), all.map(() => true), "every process reconnects after the cut");
+      if (stall) {
+        // No reset this time: only the drivers' own timeouts can notice (publishTimeout 1 s here).
+        await sleep(1000);
+        const stallAt = Date.now();
+        proxy.stall();
+        await sleep(4000);
+        const noticed = all.map((p) => p.events.some((e) => e.name === "disconnect" && e.at >= stallAt));
+        proxy.restore();
+        restoreAt = Date.now();
+        assert.deepEqual(noticed, all.map(() => true), "every process reports the silent link as a disconnect while it lasts");
+        assert.deepEqual(await Promise.all(all.map((p) => p.reconnected(restoreAt, 30_000))), all.map(() => true), "every process reconnects after the silent link");
+      }
+      await sleep(1500);
       const { logs, drained } = await stopLoad(cluster);
       check(analyse(cluster, logs, faultAt, restoreAt), drained);
     } finally {

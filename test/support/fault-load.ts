@@ -43,6 +43,7 @@ export interface LoadConfig {
   url: string;
   channel: string;
   fastBackoff?: boolean;
+  publishTimeout?: number;
 }
 
 /** A load process (server or emitter) driven over IPC. */

@@ -12,6 +12,14 @@
 // and the manager reports it lost. Both connections reconnect with exponential backoff; the
 // subscriber resubscribes itself, and `onReconnect` fires only when both are usable again.
 //
+// A link that goes silent without a reset (a partition, a pulled cable) closes nothing by
+// itself: publishes would only time out while ioredis kept their bytes queued on the socket,
+// growing with the outage and sent when the link came back (messages already reported lost
+// delivered late), and the subscriber would wait, deaf, without a "disconnect". So both
+// connections drop themselves when the broker stays silent for `publishTimeout` while a reply is
+// due (ioredis's socketTimeout), and the subscribed connection, which otherwise never expects a
+// reply, is pinged every `publishTimeout` ms (PING is allowed while subscribed).
+//
 // Ordering on Redis Cluster: ioredis sends a keyless command such as PUBLISH to a random node, and
 // each node forwards it to the others over its own cluster-bus link, so two publications from one
 // server could overtake each other (a room join arriving after the emit to that room). Plain
@@ -38,7 +46,11 @@ export interface RedisDriverOptions {
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
   /** Sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7+). Every server and emitter on the channel must agree. */
   sharded?: boolean;
-  /** A publish that gets no reply in this many ms is rejected (default 5000). */
+  /**
+   * A publish that gets no reply in this many ms is rejected (default 5000). A connection on which
+   * the broker stays silent this long while a reply is due is dropped and reconnected, and the
+   * subscribed connection is pinged at this interval so that a silent link is noticed there too.
+   */
   publishTimeout?: number;
   reconnect?: RedisReconnectOptions;
 }
@@ -60,6 +72,7 @@ export class RedisDriver implements PubSubDriver {
   private closed = false;
   private events: DriverEvents | null = null;
   private settleStart: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
   /** Cluster, plain pub/sub: the node every publication goes to (see the ordering note above). */
   private pinned: { key: string; node: Redis } | null = null;
   /** Last error message per connection, so a retry loop reports a failure once, not every attempt. */
@@ -75,13 +88,15 @@ export class RedisDriver implements PubSubDriver {
     const min = this.options.reconnect?.minDelay ?? 100;
     const max = this.options.reconnect?.maxDelay ?? 5000;
     const retryStrategy = (times: number): number => Math.min(max, min * 2 ** Math.min(times - 1, 20));
+    const timeout = this.options.publishTimeout ?? 5000;
     const publisher: RedisOptions = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: this.options.publishTimeout ?? 5000,
+      commandTimeout: timeout,
+      socketTimeout: timeout,
     };
-    const subscriber: RedisOptions = { enableOfflineQueue: false, autoResubscribe: false, maxRetriesPerRequest: 0 };
+    const subscriber: RedisOptions = { enableOfflineQueue: false, autoResubscribe: false, maxRetriesPerRequest: 0, socketTimeout: timeout };
 
     const promise = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
     const pub = (this.pub = this.create({ ...publisher, retryStrategy }));
@@ -104,6 +119,12 @@ export class RedisDriver implements PubSubDriver {
         this.update();
       });
     }
+    // The subscriber's heartbeat: a silent link fails the PING's socketTimeout and reconnects.
+    // (Redis Cluster subscribes on connections of its own, which this PING would not reach.)
+    this.heartbeat = setInterval(() => {
+      if (this.subReady && sub instanceof Redis) sub.ping().catch(() => {});
+    }, timeout);
+    this.heartbeat.unref?.();
     const sharded = this.options.sharded === true;
     sub.on(sharded ? "smessageBuffer" : "messageBuffer", (ch: Buffer, message: Buffer) => {
       if (ch.toString() !== this.channel) return;
@@ -139,6 +160,7 @@ export class RedisDriver implements PubSubDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.settleStart?.reject(new Error("driver closed"));
     this.settleStart = null;
     for (const client of [this.sub, this.pub]) {
