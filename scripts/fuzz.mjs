@@ -16,7 +16,8 @@
 // Usage: node scripts/fuzz.mjs [--time 60] [--timeout 10] [--rss-limit-mb 1024] [--targets a,b]
 //        [--results fuzz/results.md]
 // Exits 1 when any target crashed, hung or ran out of memory; crashing inputs are copied to
-// fuzz/crashes/<target>-<sha256> and printed in hex.
+// fuzz/crashes/<target>-<sha256> (printed in hex), with the target's jsfuzz log as
+// fuzz/crashes/<target>.log.
 
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -142,14 +143,15 @@ function runTarget(name, options, workDir) {
             process.kill(-child.pid, "SIGINT");
           } catch {}
         }, options.time * 1000);
-        // The worker leaves on its next input after SIGINT; one stuck in an input is killed.
+        // The worker leaves on its next input after SIGINT; one still busy 60 s later is killed
+        // (and the run counts as failed: an input that long is a hang).
         let kill = null;
         const armKill = setTimeout(() => {
           kill = setTimeout(() => {
             try {
               process.kill(-child.pid, "SIGKILL");
             } catch {}
-          }, 20_000);
+          }, 60_000);
         }, options.time * 1000);
         child.on("exit", (code, signal) => {
           clearTimeout(stop);
@@ -177,7 +179,18 @@ function runTarget(name, options, workDir) {
               saved.push(to);
             }
           }
+          if (failed) {
+            // The whole jsfuzz log, for the diagnosis.
+            mkdirSync(CRASH_DIR, { recursive: true });
+            const log = join(CRASH_DIR, `${name}.log`);
+            writeFileSync(log, output);
+            saved.push(log);
+          }
           const errorLines = failed ? lines.filter((l) => /Error|crash|timeout|OOM|Worker/.test(l)).slice(0, 30) : [];
+          if (failed) {
+            if (errorLines.length === 0) errorLines.push(...lines.slice(-12));
+            errorLines.push(`jsfuzz exit code ${code}, signal ${signal}${early ? ", ended before its time was up" : ""}`);
+          }
           resolvePromise({
             name,
             seconds,
@@ -239,7 +252,7 @@ function resultsMarkdown(results, options, context) {
     "a valid-looking input reaches (round trips) count too.",
     ...results
       .filter((r) => r.failed)
-      .flatMap((r) => ["", `## ${r.name}: failure`, "", ...(r.saved.length ? [`Inputs: ${r.saved.map((s) => `\`${s.slice(ROOT.length + 1)}\``).join(", ")}`, ""] : []), "```", ...(r.buildError ? [r.buildError] : r.errorLines), "```"]),
+      .flatMap((r) => ["", `## ${r.name}: failure`, "", ...(r.saved.length ? [`Inputs and log: ${r.saved.map((s) => `\`${s.slice(ROOT.length + 1)}\``).join(", ")}`, ""] : []), "```", ...(r.buildError ? [r.buildError] : r.errorLines), "```"]),
     "",
   ].join("\n");
 }
@@ -266,6 +279,10 @@ async function main() {
       console.log(result.failed ? `FAILED ${result.buildError ?? ""}` : `${result.executions} inputs, no crash`);
       for (const line of result.errorLines) console.log(`  ${line}`);
       for (const file of result.saved) {
+        if (file.endsWith(".log")) {
+          console.log(`  jsfuzz log saved to ${file}`);
+          continue;
+        }
         const bytes = readFileSync(file);
         console.log(`  input saved to ${file}${bytes.length <= 512 ? ` (hex ${bytes.toString("hex")})` : ""}`);
       }
