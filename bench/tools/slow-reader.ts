@@ -1,6 +1,6 @@
 // Slow readers, measured: for each runtime and transport, --count clients (10) that stop reading
 // sit in a room with four healthy members (three WebSocket, one long-polling) while the room
-// receives --mb megabytes in 1000-byte messages, after the same broadcast once without them (to
+// receives --mb megabytes in --size-byte messages (1000), after the same broadcast once without them (to
 // warm the heap and the allocator). A slow WebSocket client pauses its TCP socket (the kernel
 // buffers fill, then the server's); a slow long-polling client never polls again. Records the
 // server's RSS (peak during the broadcast, and after two full collections once it is over) and JS
@@ -34,7 +34,6 @@ type SlowRuntime = (typeof SLOW_RUNTIMES)[number];
 const SLOW_KINDS = ["none", "ws", "polling"] as const;
 type SlowKind = (typeof SLOW_KINDS)[number];
 
-const MESSAGE_SIZE = 1000;
 const WAIT_MS = 300_000;
 
 export interface SlowReaderResult {
@@ -42,6 +41,8 @@ export interface SlowReaderResult {
   runtime: SlowRuntime;
   slow: SlowKind;
   mb: number;
+  /** Payload bytes per message. */
+  size: number;
   limit: number;
   baselineRss: number;
   peakRssGrowth: number;
@@ -85,7 +86,7 @@ async function startServer(root: string, runtime: SlowRuntime, limit: number | n
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function measure(root: string, label: string, runtime: SlowRuntime, slow: SlowKind, count: number, mb: number, limit: number | null): Promise<SlowReaderResult> {
+async function measure(root: string, label: string, runtime: SlowRuntime, slow: SlowKind, count: number, mb: number, size: number, limit: number | null): Promise<SlowReaderResult> {
   const started = Date.now();
   const { child, url } = await startServer(root, runtime, limit);
   const clients: (WsClient | PollingClient)[] = [];
@@ -93,11 +94,11 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
     const healthy = [await WsClient.open(url), await WsClient.open(url), await WsClient.open(url), await PollingClient.open(url, true)];
     clients.push(...healthy);
     const control = healthy[0]!;
-    const n = Math.round((mb * 1_000_000) / MESSAGE_SIZE);
+    const n = Math.round((mb * 1_000_000) / size);
     const deadline = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no complete delivery within ${WAIT_MS} ms`)), WAIT_MS).unref());
     // Warm-up: the same broadcast once with healthy members only, so that the heap and the
     // allocator have grown to what the broadcast itself needs before the baseline is taken.
-    const warm = control.call("blast", { n, size: MESSAGE_SIZE, batch: 20 });
+    const warm = control.call("blast", { n, size, batch: 20 });
     await Promise.race([Promise.all([warm, ...healthy.map((c) => c.waitFor(n))]), deadline()]);
     const slowClients: (WsClient | PollingClient)[] = [];
     for (let i = 0; slow !== "none" && i < count; i++) {
@@ -121,7 +122,7 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
         // the process is gone; the run fails below
       }
     }, 50);
-    const blast = control.call("blast", { n, size: MESSAGE_SIZE, batch: 20 });
+    const blast = control.call("blast", { n, size, batch: 20 });
     await Promise.race([Promise.all([blast, ...healthy.map((c) => c.waitFor(2 * n))]), deadline()]);
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(child.pid!));
@@ -136,6 +137,7 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
       runtime,
       slow,
       mb,
+      size,
       limit: after.limit,
       baselineRss,
       peakRssGrowth: peak - baselineRss,
@@ -160,7 +162,7 @@ const MB = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 
 /** The run without a slow client that a run is compared with (same tree, runtime and volume). */
 function controlOf(r: SlowReaderResult, results: readonly SlowReaderResult[]): SlowReaderResult | undefined {
-  return results.find((c) => c.slow === "none" && c.label === r.label && c.runtime === r.runtime && c.mb === r.mb);
+  return results.find((c) => c.slow === "none" && c.label === r.label && c.runtime === r.runtime && c.mb === r.mb && c.size === r.size);
 }
 
 export function report(results: readonly SlowReaderResult[]): string {
@@ -172,7 +174,7 @@ export function report(results: readonly SlowReaderResult[]): string {
     const control = r.slow === "none" ? undefined : controlOf(r, results);
     const per = (value: number, base: number | undefined) => (base === undefined || r.slowCount === 0 ? "-" : `${MB((value - base) / r.slowCount)} MiB`);
     lines.push(
-      `| ${r.label} | ${r.runtime} | ${r.slow === "none" ? "none (control)" : `${r.slowCount} ${r.slow}`} | ${r.mb} MB | ${MB(r.limit)} MiB | ${MB(r.afterRssGrowth)} MiB | ${per(r.afterRssGrowth, control?.afterRssGrowth)} | ${MB(r.peakRssGrowth)} MiB | ${per(r.peakRssGrowth, control?.peakRssGrowth)} | ${MB(r.afterHeapGrowth)} MiB | ${r.slow === "none" ? "-" : r.reasons} | ${r.closedAtMessage ?? "-"} | ${r.maxBuffered === null ? "-" : `${(r.maxBuffered / 1024).toFixed(0)} KiB`} | ${r.healthyComplete ? "yes" : "NO"} |`,
+      `| ${r.label} | ${r.runtime} | ${r.slow === "none" ? "none (control)" : `${r.slowCount} ${r.slow}`} | ${r.mb} MB in ${r.size} B messages | ${MB(r.limit)} MiB | ${MB(r.afterRssGrowth)} MiB | ${per(r.afterRssGrowth, control?.afterRssGrowth)} | ${MB(r.peakRssGrowth)} MiB | ${per(r.peakRssGrowth, control?.peakRssGrowth)} | ${MB(r.afterHeapGrowth)} MiB | ${r.slow === "none" ? "-" : r.reasons} | ${r.closedAtMessage ?? "-"} | ${r.maxBuffered === null ? "-" : `${(r.maxBuffered / 1024).toFixed(0)} KiB`} | ${r.healthyComplete ? "yes" : "NO"} |`,
     );
   }
   return lines.join("\n");
@@ -191,6 +193,7 @@ async function main(): Promise<void> {
       slow: { type: "string", default: SLOW_KINDS.join(",") },
       mb: { type: "string", default: "20,100" },
       count: { type: "string", default: "10" },
+      size: { type: "string", default: "1000" },
       limit: { type: "string" },
       tree: { type: "string" },
       label: { type: "string" },
@@ -210,7 +213,7 @@ async function main(): Promise<void> {
   for (const mb of values.mb.split(",").map(Number)) {
     for (const runtime of list(values.runtimes, SLOW_RUNTIMES, "runtime")) {
       for (const slow of list(values.slow, SLOW_KINDS, "slow client")) {
-        const result = await measure(root, label, runtime, slow, Number(values.count), mb, limit);
+        const result = await measure(root, label, runtime, slow, Number(values.count), mb, Number(values.size), limit);
         results.push(result);
         process.stderr.write(report(results).split("\n").at(-1)! + "\n");
       }

@@ -112,7 +112,10 @@ export interface WebSocketPeer {
    * it (a client that stopped reading would never answer one). Where absent, `close` is used.
    */
   terminate?(): void;
-  /** Bytes accepted by `sendFrames` (or by a publish) but not yet handed to the OS. */
+  /**
+   * Bytes accepted by `sendFrames` (or by a publish) but not yet handed to the OS; Infinity once the
+   * runtime has dropped a frame for this socket (the session then closes with "buffer full").
+   */
   readonly bufferedAmount: number;
   /**
    * The capability of runtimes that publish natively to topics (Bun's `server.publish`): present

@@ -87,8 +87,17 @@ export interface EngineOptions {
   maxPayloadPackets?: number;
   /**
    * Largest amount of data, in bytes, that may wait to be sent to one client (queued by the engine
-   * plus not yet written by the runtime). A client that stops reading is disconnected with reason
-   * `"buffer full"` once it is exceeded (default 16 MiB).
+   * plus accepted by the runtime but not yet written to the OS). A client whose backlog would pass
+   * it is disconnected with reason `"buffer full"` (default 1 MiB); it never holds more than this
+   * plus one message. A long-polling client that stops polling is held to it too, until its ping
+   * timeout ends the session.
+   *
+   * Why 1 MiB: it is what the server holds in user space, on top of the kernel's socket buffers
+   * (several MB on Linux: tcp_wmem up to 4 MiB, plus the client's receive window), so a client
+   * behind a slow link keeps several MB of slack before it is cut off, and a poller survives a
+   * burst of 1 MiB between two polls. Bun and Deno hold a copy per client (Deno about 1.7 times the
+   * bytes), so a limit of 1 MiB keeps one slow reader under 2 MB on every runtime
+   * (docs/reliability/slow-readers.md). Raise it for clients that must absorb larger bursts.
    */
   maxBufferedBytes?: number;
   /** Transports clients may use (default both). */
@@ -165,7 +174,7 @@ export function resolveEngineOptions(options: EngineOptions = {}): ResolvedEngin
     upgradeTimeout: positive("upgradeTimeout", options.upgradeTimeout, 10_000),
     maxHttpBufferSize: positive("maxHttpBufferSize", options.maxHttpBufferSize, 1_000_000),
     maxPayloadPackets: positiveInteger("maxPayloadPackets", options.maxPayloadPackets, 10_000),
-    maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 16 * 1024 * 1024),
+    maxBufferedBytes: positive("maxBufferedBytes", options.maxBufferedBytes, 1024 * 1024),
     transports,
     allowEIO3: options.allowEIO3 ?? false,
     allowUpgrades: options.allowUpgrades ?? true,

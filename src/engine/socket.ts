@@ -149,8 +149,9 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
 
   /**
    * Bytes waiting to be sent to this client: queued by the engine for the end of the turn plus
-   * accepted by the runtime but not yet written to the OS. The session closes with "buffer full"
-   * once it would pass maxBufferedBytes, so it never exceeds the limit by more than one packet.
+   * accepted by the runtime but not yet written to the OS. A packet sent while this is past
+   * maxBufferedBytes closes the session with "buffer full", so it never exceeds the limit by more
+   * than one packet.
    */
   get bufferedBytes(): number {
     return this.readyState === "closed" ? 0 : this.queuedBytes + this._transport.bufferedAmount;
@@ -167,15 +168,17 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
    */
   sendPacket(packet: OutPacket): boolean {
     if (this.readyState !== "open") return false;
-    this.enqueue(packet);
-    this.queuedBytes += packet.size;
     const limit = this.host.options.maxBufferedBytes;
-    // What waits in the runtime counts too: otherwise each turn could queue a full limit on top of
-    // a runtime buffer just under it, and a client that stops reading would hold twice the limit.
+    // A packet is taken while the backlog is within the limit, so the backlog never exceeds the
+    // limit by more than one packet, and one packet larger than the limit still reaches a client
+    // that reads. What waits in the runtime counts too: otherwise each turn could queue a full
+    // limit on top of a runtime buffer just under it.
     if (this.queuedBytes + this.writtenBytes > limit && this.queuedBytes + (this.writtenBytes = this._transport.bufferedAmount) > limit) {
       this.abort("buffer full");
       return false;
     }
+    this.enqueue(packet);
+    this.queuedBytes += packet.size;
     if (!this.flushQueued) {
       this.flushQueued = true;
       EngineSocket.queuedSessions++;
@@ -201,7 +204,8 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     transport.send(sent);
     this.queue = NO_PACKETS;
     this.queuedBytes = 0;
-    if ((this.writtenBytes = transport.bufferedAmount) > this.host.options.maxBufferedBytes) this.abort("buffer full");
+    // Infinity: the runtime dropped a frame (Bun, past its backpressureLimit); the client missed it.
+    if ((this.writtenBytes = transport.bufferedAmount) === Number.POSITIVE_INFINITY) this.abort("buffer full");
     else if (this.readyState === "closing" && transport.name === "polling" && this.probing === null) {
       // The last packets before a close have left: CLOSE follows on the next poll (see closePolling).
       if (sent[sent.length - 1] === CLOSE_PACKET) this.release();

@@ -965,15 +965,54 @@ describe("EngineServer close paths", () => {
     }
   });
 
-  test("maxBufferedBytes exceeded by the queue: 'buffer full', nothing delivered", async () => {
+  test("maxBufferedBytes exceeded by the queue: 'buffer full' at the next packet, nothing delivered", async () => {
     const rig = new Rig({ maxBufferedBytes: 100 });
     const { sid } = await rig.handshake();
     assert.equal(rig.engine.send(sid, "x".repeat(60)), true);
-    assert.equal(rig.engine.send(sid, "y".repeat(60)), false);
+    // Taken: the backlog (61 bytes) was within the limit; it is now 122, the limit plus one packet.
+    assert.equal(rig.engine.send(sid, "y".repeat(60)), true);
+    assert.equal(rig.engine.sessions.get(sid)?.bufferedBytes, 122);
+    assert.deepEqual(rig.closes, []);
+    assert.equal(rig.engine.send(sid, "z"), false);
     assert.deepEqual(rig.closes, [[sid, "buffer full"]]);
     assert.equal(rig.engine.sessions.get(sid), undefined);
     rig.runFlushes();
     assert.deepEqual((await rig.get(sid)).json, errorBody(1, "Session ID unknown"));
+  });
+
+  test("maxBufferedBytes: one packet larger than the limit reaches a client that reads", async () => {
+    const rig = new Rig({ maxBufferedBytes: 100 });
+    const { sid, peer } = await rig.openWebSocket();
+    assert.equal(rig.engine.send(sid, "x".repeat(500)), true);
+    rig.runFlushes();
+    assert.equal(peer.texts.at(-1), "4" + "x".repeat(500));
+    assert.deepEqual(rig.closes, []);
+    assert.equal(rig.engine.send(sid, "next"), true, "the runtime wrote it all: the backlog is empty again");
+  });
+
+  test("maxBufferedBytes: what the runtime held at the last write is read again before closing (it may have drained)", async () => {
+    const rig = new Rig({ maxBufferedBytes: 100 });
+    const { sid, peer } = await rig.openWebSocket();
+    peer.bufferedAmount = 90; // after this write, 90 bytes still wait in the runtime
+    rig.engine.send(sid, "a");
+    rig.runFlushes();
+    peer.bufferedAmount = 0; // then the client read them
+    assert.equal(rig.engine.send(sid, "y".repeat(50)), true);
+    assert.equal(rig.engine.send(sid, "z".repeat(50)), true);
+    assert.deepEqual(rig.closes, []);
+    peer.bufferedAmount = 95; // stopped reading again: 95 waiting in the runtime + 102 queued
+    assert.equal(rig.engine.send(sid, "w"), false);
+    assert.deepEqual(rig.closes, [[sid, "buffer full"]]);
+  });
+
+  test("maxBufferedBytes: a runtime that dropped a frame (bufferedAmount Infinity, Bun) closes the session with 'buffer full'", async () => {
+    const rig = new Rig({ maxBufferedBytes: 100 });
+    const { sid, peer } = await rig.openWebSocket();
+    peer.bufferedAmount = Number.POSITIVE_INFINITY;
+    rig.engine.send(sid, "lost");
+    rig.runFlushes();
+    assert.deepEqual(rig.closes, [[sid, "buffer full"]]);
+    assert.ok(peer.closed);
   });
 
   test("maxBufferedBytes exceeded by what the WebSocket has not written yet: 'buffer full'", async () => {
@@ -982,9 +1021,11 @@ describe("EngineServer close paths", () => {
     rig.engine.send(sid, "fits");
     rig.runFlushes();
     assert.equal(peer.texts.at(-1), "4fits");
-    peer.bufferedAmount = 101; // a client that stopped reading
-    rig.engine.send(sid, "more");
+    peer.bufferedAmount = 101; // a client that stopped reading (grown by writes the engine did not make: Bun's publish)
+    assert.equal(rig.engine.send(sid, "more"), true, "the engine last saw an empty runtime buffer");
     rig.runFlushes();
+    assert.deepEqual(rig.closes, []);
+    assert.equal(rig.engine.send(sid, "again"), false, "read at the write: 101 bytes wait");
     assert.deepEqual(rig.closes, [[sid, "buffer full"]]);
     assert.ok(peer.closed);
   });
