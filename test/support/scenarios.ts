@@ -6,6 +6,7 @@
 // of the integrations table (CORS, cookies, compression, maxHttpBufferSize, permessage-deflate).
 // scenarios-hostile.ts adds hostile input (origins, chunked bodies, path traversal, packet counts,
 // deep data), partly on a second server of the same integration.
+// scenarios-http-limits.ts sends request heads past every runtime's header and URL limits.
 // The server also accepts Engine.IO v3: scenarios-eio3.ts drives it with socket.io-client 2.x.
 // No timing assertions: every wait is bounded only so that a failure does not hang the run.
 
@@ -22,6 +23,7 @@ import { bytesOf, emitAck, float32Of, Inbox, within } from "../e2e/_util.js";
 import { disconnectReasons, sleep, TRANSPORT_MODES, waitConnect, waitUpgrade, type TransportMode } from "./harness.js";
 import { runEio3Scenarios } from "./scenarios-eio3.js";
 import { runHostileScenarios } from "./scenarios-hostile.js";
+import { runHttpLimitScenarios } from "./scenarios-http-limits.js";
 
 export interface RunningFixture {
   /** `http://127.0.0.1:PORT` */
@@ -215,6 +217,8 @@ export function runScenarios(fixture: Fixture): void {
     runEio3Scenarios({ url: () => server.url, serverReason, openV4: (mode) => open(mode) });
 
     runHostileScenarios({ fixture, url: () => server.url, serverReason });
+
+    runHttpLimitScenarios({ url: () => server.url });
 
     describe("HTTP features", () => {
       test("the app's own route answers while Socket.IO clients are connected", async () => {
