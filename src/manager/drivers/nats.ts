@@ -13,6 +13,16 @@
 // receive (the PONG was lost); a resolution never hides a loss on the way to the server. Core NATS
 // keeps nothing for subscribers that are away, so messages published by others while this process
 // was disconnected are not delivered to it.
+//
+// A link that goes silent without a reset (a partition, a pulled cable) is noticed by the client
+// only after its own pings fail (2 × pingInterval, minutes by default), and its way of dropping a
+// connection first waits for the outbound buffer to flush, which a silent link never does. Until
+// then every publish would time out while its bytes stayed queued on the socket, growing with
+// the outage, to be delivered when the link came back (already reported lost). So a publish
+// confirmation that times out closes the connection (close() destroys the socket without
+// flushing) and the driver starts over with a new one; and every `publishTimeout` ms without a
+// confirmation in flight, one PING/PONG checks the link, so that a server that does not publish
+// notices too.
 
 import { connect, Events, DebugEvents } from "nats";
 import type { ConnectionOptions, NatsConnection, Status } from "nats";
@@ -36,7 +46,7 @@ export interface NatsDriverOptions {
   url?: string;
   /** Reconnect backoff. */
   backoff?: NatsBackoffOptions;
-  /** How long `publish` waits for the server's PONG before rejecting, ms (default 5000). */
+  /** How long `publish` waits for the server's PONG before rejecting (and dropping the connection as dead), ms (default 5000); also the interval of the idle link check. */
   publishTimeout?: number;
   /** Handshake timeout per connection attempt, ms (default 10000). */
   connectTimeout?: number;
@@ -86,6 +96,7 @@ export class NatsDriver implements PubSubDriver {
   private retryWait: { timer: NodeJS.Timeout; resolve: () => void } | null = null;
   private reconnecting = false;
   private lastConnectError: string | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(options: NatsDriverOptions = {}) {
     this.options = options;
@@ -107,6 +118,13 @@ export class NatsDriver implements PubSubDriver {
     this.channel = channel;
     this.onMessage = onMessage;
     this.events = events;
+    // The idle link check (see the header): one PING/PONG when nothing else is being confirmed.
+    this.heartbeat = setInterval(() => {
+      const nc = this.nc;
+      if (nc === null || !this.up || nc.isClosed() || this.batch !== null || this.inFlight.size > 0) return;
+      this.confirm(nc).catch(ignore);
+    }, this.publishTimeout);
+    this.heartbeat.unref();
     await this.connectLoop(this.options.initialRetries ?? Infinity);
   }
 
@@ -279,16 +297,24 @@ export class NatsDriver implements PubSubDriver {
         if (err === null) batch.resolve();
         else batch.reject(err);
       };
-      batch.timer = setTimeout(
-        () => settle(new Error(`NATS server did not confirm the message within ${this.publishTimeout} ms`)),
-        this.publishTimeout,
-      );
+      batch.timer = setTimeout(() => {
+        const error = new Error(`NATS server did not confirm the message within ${this.publishTimeout} ms`);
+        settle(error);
+        this.dropSilent(nc, error);
+      }, this.publishTimeout);
       nc.flush().then(
         () => settle(null),
         (err: unknown) => settle(toError(err, "NATS publish not confirmed")),
       );
     });
     return promise;
+  }
+
+  /** The server stopped answering on `nc`: report the loss, close it (no flush), start over (closedUnexpectedly). */
+  private dropSilent(nc: NatsConnection, error: Error): void {
+    if (this.closed || this.nc !== nc || nc.isClosed()) return;
+    this.goDown(new Error(`${error.message}; dropping the connection as dead`));
+    nc.close().catch(ignore);
   }
 
   private failInFlight(error: Error): void {
@@ -302,6 +328,7 @@ export class NatsDriver implements PubSubDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
     if (this.retryWait !== null) {
       clearTimeout(this.retryWait.timer);
       this.retryWait.resolve();
