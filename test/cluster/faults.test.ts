@@ -17,7 +17,7 @@ import { analyse, startFaultCluster, startLoad, stopLoad, type FaultReport } fro
 
 const BROKERS = [
   { name: "Redis", url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379", stall: true },
-  { name: "RabbitMQ", url: process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672", stall: false },
+  { name: "RabbitMQ", url: process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672", stall: true },
   { name: "NATS", url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", stall: true },
 ];
 

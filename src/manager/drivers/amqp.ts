@@ -13,6 +13,15 @@
 // down with it so the same recovery path rebuilds everything. The queue is per connection, so what
 // was published while this process was disconnected is not delivered to it afterwards; what this
 // process tried to publish meanwhile was rejected. Nothing is lost silently.
+//
+// A link that goes silent without a reset (a partition, a pulled cable) is noticed by AMQP
+// heartbeats only after twice the negotiated period (RabbitMQ proposes 60 s), and even then
+// amqplib only ends the socket, whose queued bytes would still leave when the link came back.
+// Until then every publish times out while its bytes stay queued on the socket, growing with the
+// outage, to be delivered late, already reported lost. So a confirmation that times out destroys
+// the socket (amqplib then closes the connection and recovery starts over), and every
+// `publishTimeout` ms without a confirmation pending, one round trip on the publishing channel
+// (checkExchange) checks the link, so that a process that does not publish notices too.
 
 import { Buffer } from "node:buffer";
 import { connect } from "amqplib";
@@ -41,7 +50,7 @@ export interface AmqpDriverOptions {
   exchangeOptions?: Options.AssertExchange;
   /** Reconnect backoff. */
   backoff?: AmqpBackoffOptions;
-  /** How long `publish` waits for the broker's confirm before rejecting, ms (default 5000). */
+  /** How long `publish` waits for the broker's confirm before rejecting (and dropping the connection as dead), ms (default 5000); also the interval of the idle link check. */
   publishTimeout?: number;
   /** TCP/TLS connect timeout per attempt, ms (default 10000). */
   connectTimeout?: number;
@@ -92,6 +101,10 @@ export class AmqpDriver implements PubSubDriver {
   private lastConnectError: string | null = null;
   private down = false;
   private closed = false;
+  /** Publishes waiting for their confirm; the idle link check runs only when there are none. */
+  private confirming = 0;
+  private checking = false;
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(options: AmqpDriverOptions = {}) {
     this.options = options;
@@ -166,6 +179,39 @@ export class AmqpDriver implements PubSubDriver {
       await connection.close().catch(ignore);
       throw toError(err, "AMQP connection failed");
     }
+    this.heartbeat = setInterval(() => this.checkLink(), this.publishTimeout);
+    this.heartbeat.unref();
+  }
+
+  /** The idle link check (see the header): a round trip on the publishing channel, bounded. */
+  private checkLink(): void {
+    const session = this.session;
+    if (session === null || session.dead || session.blocked !== null || this.confirming > 0 || this.checking || this.closed) return;
+    this.checking = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), this.publishTimeout)));
+    // A failed check (the channel closing) is handled where channels close; only silence matters here.
+    const answered = session.publisher.checkExchange(this.exchangeFor(this.channel as string)).then(
+      () => "answered" as const,
+      () => "answered" as const,
+    );
+    void Promise.race([answered, late]).then((result) => {
+      clearTimeout(timer);
+      this.checking = false;
+      if (result === "late") this.dropSilent(session, new Error(`AMQP broker did not answer within ${this.publishTimeout} ms`));
+    });
+  }
+
+  /** The broker stopped answering on this session: destroy its socket so that recovery starts over. */
+  private dropSilent(session: Session, error: Error): void {
+    if (this.closed || session.dead) return;
+    this.report(new Error(`${error.message}; dropping the connection as dead`), "connect");
+    // amqplib's ChannelModel keeps its Connection, which keeps the socket as `stream` (not in its
+    // types). Destroying it with an error is what amqplib handles as a socket failure; its own
+    // close() would wait for the broker's close-ok, which a silent link never sends.
+    const stream = (session.model.connection as unknown as { stream?: { destroy?: (err?: Error) => void } }).stream;
+    if (typeof stream?.destroy === "function") stream.destroy(error);
+    else session.model.close().catch(ignore);
   }
 
   /** Runs on every new connection before it is handed out: channels, topology, consumer. */
@@ -264,12 +310,15 @@ export class AmqpDriver implements PubSubDriver {
     }
     await declared;
     const content = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.confirming++;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        reject(new Error(`AMQP broker did not confirm the message within ${this.publishTimeout} ms`));
+        const error = new Error(`AMQP broker did not confirm the message within ${this.publishTimeout} ms`);
+        reject(error);
+        this.dropSilent(session, error);
       }, this.publishTimeout);
       const settle = (err: unknown): void => {
         if (settled) return;
@@ -283,12 +332,15 @@ export class AmqpDriver implements PubSubDriver {
       } catch (err) {
         settle(toError(err, "AMQP publish failed"));
       }
+    }).finally(() => {
+      this.confirming--;
     });
   }
 
   async close(): Promise<void> {
     if (this.closed && this.connection === null) return;
     this.closed = true;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
     const connection = this.connection;
     this.connection = null;
     this.session = null;
