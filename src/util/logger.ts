@@ -1,5 +1,8 @@
-// Logging is silent by default. `logger: true` writes one JSON object per line to stderr; any object
-// with these four methods (console, pino, winston...) can be passed instead.
+// By default only errors are logged, as JSON lines on stderr: a failing handler or hook is answered
+// with a generic message (its text never reaches the client), so the log is the only place it shows
+// (python-socketio likewise logs errors "even when logger is False"). `logger: true` logs every
+// level; `logger: false` nothing at all; any object with these four methods (console, pino,
+// winston...) can be passed instead.
 
 export type LogFields = Record<string, unknown>;
 
@@ -32,8 +35,16 @@ export function jsonLogger(write: (line: string) => void = (line) => process.std
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 
+/** The default: error lines only (JSON on stderr), everything else dropped. */
+export function errorLogger(write?: (line: string) => void): Logger {
+  return { debug: noop, info: noop, warn: noop, error: jsonLogger(write).error };
+}
+
+let defaultLogger: Logger | null = null;
+
 export function resolveLogger(option: boolean | Logger | undefined): Logger {
-  if (option === undefined || option === false) return silentLogger;
+  if (option === undefined) return (defaultLogger ??= errorLogger());
+  if (option === false) return silentLogger;
   if (option === true) return jsonLogger();
   return option;
 }
