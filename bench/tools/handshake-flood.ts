@@ -283,7 +283,7 @@ if (rows.length > 0) {
 }
 if (nsRows.length > 0) {
   lines.push(
-    "Namespaces created on one connection and left (server accepting any namespace), heap kept per namespace after forced GC ((after - before) / count, after 100 warm-up namespaces: a fixed few hundred KB of compiled code shows as about 100 bytes per namespace at 2,000 and 13 at 20,000):",
+    "Namespaces created on one connection and left (server accepting any namespace), heap kept per namespace after forced GC ((after - before) / count, after 100 warm-up namespaces; a fixed amount, such as compiled code, shrinks per namespace as the count grows, a kept object does not):",
     "",
     "| server | namespaces | heap kept per namespace |",
     "|---|---|---|",
