@@ -7,7 +7,7 @@
 //
 // The input is cut at newlines: URL, Origin, Host, then header lines `name:value`.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import { isOriginAllowed } from "../../src/engine/cors.js";
@@ -19,6 +19,7 @@ import { check, target } from "./harness.js";
 // A static tree beside a sibling whose name a prefix comparison would confuse with it.
 export const staticRoot = mkdtempSync(join(tmpdir(), "sockjet-fuzz-static-"));
 const root = staticRoot;
+process.on("exit", () => rmSync(root, { recursive: true, force: true }));
 const publicDir = join(root, "public");
 mkdirSync(join(publicDir, "sub"), { recursive: true });
 mkdirSync(join(root, "public-secret"));
