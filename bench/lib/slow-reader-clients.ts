@@ -32,7 +32,7 @@ abstract class BaseClient {
   error: string | null = null;
   closed = false;
   private nextAck = 0;
-  private readonly acks = new Map<number, (data: unknown[]) => void>();
+  private readonly acks = new Map<number, { resolve: (data: unknown[]) => void; reject: (err: Error) => void }>();
   private connected: (() => void) | null = null;
   private waiters: (() => void)[] = [];
 
@@ -59,7 +59,7 @@ abstract class BaseClient {
     }
     const parsed = parseSocketPacket(packet.slice(1));
     if (parsed.type === "3" && parsed.id !== null) {
-      this.acks.get(parsed.id)?.(parsed.data);
+      this.acks.get(parsed.id)?.resolve(parsed.data);
       this.acks.delete(parsed.id);
     } else if (parsed.type === "2" && parsed.data[0] === "msg") {
       if (parsed.data[1] !== this.received && this.error === null) this.error = `message ${String(parsed.data[1])} arrived as number ${this.received}`;
@@ -74,11 +74,12 @@ abstract class BaseClient {
     return new Promise((resolve) => (this.connected = resolve));
   }
 
-  /** Emits an event with an acknowledgement; resolves with the ack's arguments. */
+  /** Emits an event with an acknowledgement; resolves with the ack's arguments, rejects if the client closes first. */
   call(event: string, ...data: unknown[]): Promise<unknown[]> {
     const id = this.nextAck++;
-    return new Promise((resolve) => {
-      this.acks.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error(`${event}: the client is closed`));
+      this.acks.set(id, { resolve, reject });
       this.write(`42${id}${JSON.stringify([event, ...data])}`);
     });
   }
@@ -91,6 +92,8 @@ abstract class BaseClient {
   protected markClosed(): void {
     this.closed = true;
     for (const wake of this.waiters.splice(0)) wake();
+    for (const [event, ack] of this.acks) ack.reject(new Error(`ack ${event}: the client closed`));
+    this.acks.clear();
   }
 
   abstract close(): void;

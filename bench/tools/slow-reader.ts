@@ -98,8 +98,7 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
     const deadline = () => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no complete delivery within ${WAIT_MS} ms`)), WAIT_MS).unref());
     // Warm-up: the same broadcast once with healthy members only, so that the heap and the
     // allocator have grown to what the broadcast itself needs before the baseline is taken.
-    const warm = control.call("blast", { n, size, batch: 20 });
-    await Promise.race([Promise.all([warm, ...healthy.map((c) => c.waitFor(n))]), deadline()]);
+    await Promise.race([broadcast(control, healthy, 0, n, size), deadline()]);
     const slowClients: (WsClient | PollingClient)[] = [];
     for (let i = 0; slow !== "none" && i < count; i++) {
       if (slow === "ws") {
@@ -122,8 +121,7 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
         // the process is gone; the run fails below
       }
     }, 50);
-    const blast = control.call("blast", { n, size, batch: 20 });
-    await Promise.race([Promise.all([blast, ...healthy.map((c) => c.waitFor(2 * n))]), deadline()]);
+    await Promise.race([broadcast(control, healthy, n, n, size), deadline()]);
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(child.pid!));
     const after = await stats();
@@ -155,6 +153,22 @@ async function measure(root: string, label: string, runtime: SlowRuntime, slow: 
   } finally {
     for (const client of clients) client.close();
     await stopProcess(child, 3000);
+  }
+}
+
+/**
+ * Broadcasts `n` messages into the room in steps of about 512 KB, each sent once every healthy
+ * member has the previous one: the healthy members are paced as a real application's are (a
+ * server that emits faster than its readers can read closes them too, by design), while the slow
+ * clients fall behind without limit. `before`: messages the members already had.
+ */
+async function broadcast(control: WsClient | PollingClient, healthy: readonly (WsClient | PollingClient)[], before: number, n: number, size: number): Promise<void> {
+  const step = Math.max(1, Math.floor(512_000 / size));
+  for (let sent = 0; sent < n; ) {
+    const count = Math.min(step, n - sent);
+    await control.call("blast", { n: count, size, batch: 20 });
+    sent += count;
+    await Promise.all(healthy.map((c) => c.waitFor(before + sent)));
   }
 }
 

@@ -113,6 +113,11 @@ export interface WebSocketPeer {
    */
   terminate?(): void;
   /**
+   * What the runtime holds per pending frame beyond its bytes, counted by the engine for each queued
+   * packet as `bufferedAmount` counts it for each pending frame (Deno: about 1 KB); 0 when absent.
+   */
+  readonly frameOverhead?: number;
+  /**
    * Bytes accepted by `sendFrames` (or by a publish) but not yet handed to the OS; Infinity once the
    * runtime has dropped a frame for this socket (the session then closes with "buffer full").
    */

@@ -27,6 +27,8 @@ export interface Transport {
   readonly writable: boolean;
   /** Bytes the transport has accepted but not yet written. */
   readonly bufferedAmount: number;
+  /** Bytes the runtime holds per pending frame beyond the frame itself (counted per queued packet). */
+  readonly frameOverhead: number;
   /** Writes packets in order. The array is reused by the caller after the call returns. */
   send(packets: readonly OutPacket[]): void;
   /**
@@ -178,7 +180,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
       return false;
     }
     this.enqueue(packet);
-    this.queuedBytes += packet.size;
+    this.queuedBytes += packet.size + this._transport.frameOverhead;
     if (!this.flushQueued) {
       this.flushQueued = true;
       EngineSocket.queuedSessions++;

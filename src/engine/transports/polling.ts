@@ -36,6 +36,10 @@ export class PollingTransport implements Transport {
     return 0;
   }
 
+  get frameOverhead(): number {
+    return 0;
+  }
+
   onGet(exchange: HttpExchange): void {
     const socket = this.socket!;
     if (this.pending !== null || this.closed) {

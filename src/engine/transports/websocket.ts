@@ -45,6 +45,10 @@ export class WebSocketTransport implements ProbeTransport {
     return this.ws.bufferedAmount;
   }
 
+  get frameOverhead(): number {
+    return this.ws.frameOverhead ?? 0;
+  }
+
   send(packets: readonly OutPacket[]): void {
     if (this.closed) return;
     if (this.protocol === 4) {
