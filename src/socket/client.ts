@@ -156,6 +156,9 @@ export class NamespaceSlots {
   }
 }
 
+/** The connect timer is kind 0. */
+const ATTACHMENT_TIMER = 1;
+
 /** One connection. It is its own NamespaceSlots (`sockets`), one object fewer per connection. */
 export class Client extends NamespaceSlots implements TimerTarget {
   /**
@@ -164,6 +167,8 @@ export class Client extends NamespaceSlots implements TimerTarget {
    */
   decoder: Decoder | null = null;
   private connectTimer: TimerEntry | null;
+  /** Scheduled while a binary packet's attachments are pending (see awaitAttachments). */
+  private attachmentTimer: TimerEntry | null = null;
   private _environ: Environ | null = null;
   /** What few connections need, in one field that stays null for the others. */
   private extra: ClientExtra | null = null;
@@ -191,14 +196,32 @@ export class Client extends NamespaceSlots implements TimerTarget {
     }
   }
 
-  onTimer(): void {
+  onTimer(kind: number): void {
+    if (kind === ATTACHMENT_TIMER) {
+      // A binary packet announced more attachments than arrived in time: treated as malformed.
+      this.decoder = null;
+      this.engine.abort("parse error");
+      return;
+    }
     // No namespace joined in time: a client that only holds a connection open.
     if (!this.sockets.values().some((s) => s.state === "connected")) this.engine.close("forced close");
+  }
+
+  /** A binary packet's text part arrived: its attachments must follow within `timeout` ms. */
+  awaitAttachments(timeout: number): void {
+    this.attachmentTimer ??= new TimerEntry(this, ATTACHMENT_TIMER);
+    this.timers.schedule(this.attachmentTimer, timeout);
+  }
+
+  /** The pending binary packet is complete (or dropped). */
+  attachmentsDone(): void {
+    if (this.attachmentTimer !== null) this.timers.cancel(this.attachmentTimer);
   }
 
   stopTimers(): void {
     if (this.connectTimer !== null) this.timers.cancel(this.connectTimer);
     this.connectTimer = null;
+    this.attachmentsDone();
   }
 
   /**

@@ -95,6 +95,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly allowedNamespaces: "*" | ReadonlySet<string>;
   private readonly connectTimeout: number;
   private readonly maxAttachments: number;
+  private readonly attachmentTimeout: number;
   private readonly maxNamespacesPerConnection: number;
   /** The decoder every connection uses while it has no binary packet half-received (see onMessage). */
   private decoder: Decoder;
@@ -121,6 +122,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.allowedNamespaces = options.namespaces === "*" ? "*" : new Set(options.namespaces ?? ["/"]);
     this.connectTimeout = options.connectTimeout ?? 45_000;
     this.maxAttachments = options.maxAttachments ?? 10;
+    this.attachmentTimeout = options.attachmentTimeout ?? 60_000;
+    if (!Number.isFinite(this.attachmentTimeout) || this.attachmentTimeout <= 0) {
+      throw new RangeError(`attachmentTimeout must be a positive number, got ${this.attachmentTimeout}`);
+    }
     this.maxNamespacesPerConnection = options.maxNamespacesPerConnection ?? 100;
     if (!Number.isSafeInteger(this.maxNamespacesPerConnection) || this.maxNamespacesPerConnection < 1) {
       throw new RangeError(`maxNamespacesPerConnection must be a positive integer, got ${this.maxNamespacesPerConnection}`);
@@ -385,8 +390,13 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
         if (client.decoder === null) {
           client.decoder = decoder;
           this.decoder = new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
+          // The attachments must arrive in time: a partial packet is memory held for the client.
+          client.awaitAttachments(this.attachmentTimeout);
         }
-      } else if (client.decoder !== null) client.decoder = null;
+      } else if (client.decoder !== null) {
+        client.decoder = null;
+        client.attachmentsDone();
+      }
       if (!result.ok) {
         this.logger.debug("malformed packet; closing the connection", { sid: engine.id, code: result.code, message: result.message });
         engine.abort("parse error");

@@ -117,6 +117,15 @@ export interface ServerOptions extends EngineServerOptions {
   /** Largest number of binary attachments in one packet (default 10). */
   maxAttachments?: number;
   /**
+   * Milliseconds a binary packet's attachments may take to arrive after its text part (default
+   * 60000). Past it the connection closes with reason "parse error". Without it, a client could
+   * announce `maxAttachments` attachments, send all but one and go quiet (pings still answered):
+   * the server would hold up to (maxAttachments - 1) x maxHttpBufferSize bytes for as long as the
+   * connection lasts. Real clients send the attachments right after the text; raise it for
+   * clients that upload many megabytes in one packet over slow links.
+   */
+  attachmentTimeout?: number;
+  /**
    * Most namespaces one Engine.IO connection may be in at once (default 100). A CONNECT past it is
    * refused with CONNECT_ERROR "Too many namespaces on this connection"; the connection and its
    * other namespaces stay. Relevant when clients may name namespaces (`namespaces: "*"`, a "*"
