@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     "# Broker faults under load",
     "",
     `Measured ${started.toISOString()} on commit ${commit()}, ${cpus().length} cores (shared with other work; load average after each run: ${runs.map((r) => r.loadavg[0]).join(", ")}).`,
-    `Command: \`npm run faults -- ${process.argv.slice(2).join(" ")}\`; raw figures in \`faults-${stamp}.json\`. Method: docs/reliability/broker-faults.md.`,
+    `Command: \`npm run faults${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`; raw figures in \`faults-${stamp}.json\`. Method: docs/reliability/broker-faults.md.`,
     "",
     `${SERVERS} sockjet servers (the managers' default reconnect backoff${FAST ? ", capped at 1 s" : ""}) and one write-only Emitter process through a TCP proxy in front of the broker; ${PER_SERVER} socket.io-client v4 clients per server, all in one room. ` +
       `Every server and the emitter broadcast a numbered message to the room every ${timing.period} ms and call() a client every ${timing.callPeriod} ms (timeout ${timing.callTimeout} ms). ` +
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     "A delivery is a (message, client) pair. A missing one is *sender reported* when the sender's manager emitted `\"error\"` (stage `publish`) for that message or the emitter's `emit` rejected; *receiver's disconnect window* when the client's server had reported `\"disconnect\"` and not yet `\"reconnect\"` when it was sent (in parentheses: sent at most 1 s before that `\"disconnect\"`, i.e. in flight when the link went); *silent* otherwise. Times are from the restore (the proxy letting connections through, or the broker's port accepting again).",
     "",
   ];
-  writeFileSync(join(dir, "faults-latest.md"), header.join("\n") + table(runs) + "\n");
+  writeFileSync(join(dir, "faults-latest.md"), header.join("\n") + "\n" + table(runs) + "\n");
   console.log(table(runs));
 }
 
