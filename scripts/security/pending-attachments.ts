@@ -1,7 +1,8 @@
 // Measures what a client that lies about its attachment count can make the server hold: each
 // connection announces a binary packet with `maxAttachments` (10) attachments, sends all but one,
 // each just under maxHttpBufferSize, then goes quiet (it still answers pings, so nothing times
-// out). Prints the server's ArrayBuffer memory and RSS growth per such connection.
+// out). Prints the server's ArrayBuffer memory and RSS growth per such connection, then, once
+// `attachmentTimeout` (here 20 s, default 60 s) has passed, what is left.
 // Run: node --expose-gc --import tsx scripts/security/pending-attachments.ts [connections=20]
 
 import { WebSocket } from "ws";
@@ -9,7 +10,8 @@ import { Server } from "../../src/index.js";
 
 const connections = Number(process.argv[2] ?? 20);
 const size = 1_000_000 - 16;
-const sio = new Server();
+const attachmentTimeout = 20_000;
+const sio = new Server({ attachmentTimeout, logger: false });
 const http = await sio.listen(0, "127.0.0.1");
 const port = (http.address() as { port: number }).port;
 
@@ -43,6 +45,12 @@ console.log(
   `${connections} connections, 9 pending attachments of ${size} bytes each: ` +
     `arrayBuffers +${mb(after.arrayBuffers - before.arrayBuffers)} MiB (${mb((after.arrayBuffers - before.arrayBuffers) / connections)} MiB per connection), ` +
     `rss +${mb(after.rss - before.rss)} MiB; sessions open: ${sio.engine.clientsCount}`,
+);
+await new Promise((resolve) => setTimeout(resolve, attachmentTimeout));
+await settle();
+const later = process.memoryUsage();
+console.log(
+  `after attachmentTimeout (${attachmentTimeout} ms): arrayBuffers +${mb(later.arrayBuffers - before.arrayBuffers)} MiB; sessions open: ${sio.engine.clientsCount}`,
 );
 for (const ws of sockets) ws.terminate();
 await sio.close();
