@@ -1,4 +1,4 @@
-// Broker faults under load, shared by test/cluster/faults.test.ts (a short proxy cut per broker)
+// Broker faults under load, shared by test/support/fault-scenario.ts (a short cut and silent link per broker)
 // and bench/faults.ts (30 s cuts and broker restarts): sockjet server processes and a write-only
 // Emitter process joined through a TCP proxy in front of the broker, official socket.io-client v4
 // clients on every server, all in the room "load". Every server broadcasts numbered messages to
