@@ -40,6 +40,10 @@ test("default policy: the Origin must name the Host the request was sent to", ()
     assert.equal(allowed(cors, { origin: "not a url", host: "a.test" }), false);
     assert.equal(allowed(cors, { origin: "http://a.test" }), false, "no Host: nothing to compare with");
     assert.equal(allowed(cors, { origin: "http://a.test", host: "" }), false);
+    // An origin without a host (file:, a custom scheme) never matches an empty or missing Host.
+    assert.equal(allowed(cors, { origin: "file:///etc/passwd", host: "" }), false);
+    assert.equal(allowed(cors, { origin: "file:///etc/passwd" }), false);
+    assert.equal(allowed(cors, { origin: "app://", host: "", "x-forwarded-host": "" }), false);
   }
 });
 
@@ -60,6 +64,11 @@ test("default policy: an http: page is refused for a request that came over TLS,
   assert.equal(allowed(null, { origin: "http://a.test", ...host, "x-forwarded-proto": " HTTPS , http" }), false, "first value, trimmed, any case");
   assert.equal(allowed(null, { origin: "http://a.test", ...host, "x-forwarded-proto": "http, https" }), true);
   assert.equal(allowed(null, { origin: "http://a.test", ...host, "x-forwarded-proto": "http" }), true);
+});
+
+test("false is the default policy, not a pattern: an origin containing 'false' gets no special treatment", () => {
+  assert.equal(allowed({ origin: false }, { origin: "http://false.test", host: "a.test" }), false);
+  assert.equal(allowed({ origin: false }, { origin: "http://a.test", host: "a.test" }), true);
 });
 
 test("true and '*' allow any origin", () => {
@@ -113,6 +122,12 @@ test("a function allows with true only; a throw refuses; a promise is awaited an
     false,
   );
   assert.equal(allowed({ origin: () => false }, { origin: "http://self.test", host: "self.test" }), false, "a function replaces the same-origin rule");
+  const throwing = {
+    origin: () => {
+      throw new Error("boom");
+    },
+  };
+  assert.equal(allowed(throwing, { origin: "http://self.test", host: "self.test" }), false, "a throw refuses even the server's own origin");
   const yes = isOriginAllowed({ origin: async () => true }, request(headers));
   assert.ok(yes instanceof Promise);
   assert.equal(await yes, true);
