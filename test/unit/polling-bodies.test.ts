@@ -131,6 +131,64 @@ test("a Content-Length above the limit is refused before the body is read", asyn
   }
 });
 
+test("a Content-Length of exactly the limit is read; one more is 413 even without a body", async () => {
+  const r = rig();
+  try {
+    const sid = await open(r);
+    const message = "4" + "x".repeat(LIMIT - 1);
+    const exact = await post(r, sid, message, { "content-length": String(LIMIT) });
+    assert.equal(exact.status, 200);
+    assert.deepEqual(r.messages, [message.slice(1)]);
+    const bodiless = await r.handle(new Request(r.url(`&sid=${sid}`), { method: "POST", headers: { "content-length": String(LIMIT + 1) } }));
+    assert.equal(bodiless.status, 413);
+    assert.deepEqual(r.closed, ["transport error"]);
+  } finally {
+    r.close();
+  }
+});
+
+test("a second POST while one is being read is refused and closes the session", async () => {
+  const r = rig();
+  try {
+    const sid = await open(r);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let pulls = 0;
+    const slow = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (pulls++ === 0) {
+          controller.enqueue(new TextEncoder().encode("4first"));
+          return;
+        }
+        await released;
+        controller.close();
+      },
+    });
+    const first = post(r, sid, slow);
+    const second = await post(r, sid, "4second");
+    assert.equal(second.status, 400);
+    assert.deepEqual(r.closed, ["transport error"]);
+    release();
+    await first;
+    assert.deepEqual(r.messages, []);
+  } finally {
+    r.close();
+  }
+});
+
+test("packets after a close packet in the same body are not delivered", async () => {
+  const r = rig();
+  try {
+    const sid = await open(r);
+    const response = await post(r, sid, "4before\x1e1\x1e4after");
+    assert.equal(response.status, 200);
+    assert.deepEqual(r.messages, ["before"]);
+    assert.deepEqual(r.closed, ["transport close"]);
+  } finally {
+    r.close();
+  }
+});
+
 test("maxPayloadPackets: that many packets in one body pass, one more closes the session with 400", async () => {
   const r = rig({ maxPayloadPackets: 3, maxHttpBufferSize: 1000 });
   try {
