@@ -12,11 +12,13 @@
 //   stall  the proxy keeps every connection open but forwards nothing for --cut ms (a link gone
 //          silent, no reset, as with a pulled cable); new connections get no answer. Only
 //          timeouts and heartbeats notice; on restore what was held back is delivered
+//   isolate  the same silent link for server 0 alone (a proxy of its own): the others keep
+//          publishing, server 0 misses it
 //
 // Every missing (message, client) pair is held against a report: the sender's "error" event or
 // rejection, or the receiving server's disconnect window; anything else is a silent loss.
 //
-//   tsx bench/faults.ts [--brokers redis,amqp,nats] [--faults cut,kill,stall] [--cut 30000] [--down 5000]
+//   tsx bench/faults.ts [--brokers redis,amqp,nats] [--faults cut,kill,stall,isolate] [--cut 30000] [--down 5000]
 //                       [--servers 3] [--per-server 2] [--period 20] [--call-period 100]
 //                       [--call-timeout 5000] [--warmup 5000] [--after 10000] [--fast-backoff]
 //
@@ -41,7 +43,7 @@ function option(name: string, fallback: string): string {
 const num = (name: string, fallback: number) => Number(option(name, String(fallback)));
 
 const brokers = option("brokers", "redis,amqp,nats").split(",") as BrokerKind[];
-const faults = option("faults", "cut,kill,stall").split(",") as Fault[];
+const faults = option("faults", "cut,kill,stall,isolate").split(",") as Fault[];
 const CUT = num("cut", 30_000);
 const DOWN = num("down", 5000);
 const SERVERS = num("servers", 3);
@@ -60,7 +62,10 @@ function urlVia(url: string, port: number): string {
   return u.toString();
 }
 
-type Fault = "cut" | "kill" | "stall";
+type Fault = "cut" | "kill" | "stall" | "isolate";
+
+/** The drivers' publishTimeout (their default); a silent link is noticed within twice that. */
+const PUBLISH_TIMEOUT = 5000;
 
 interface Run {
   broker: string;
@@ -79,14 +84,24 @@ interface Run {
 
 async function runFault(spec: BrokerSpec, fault: Fault): Promise<Run> {
   const proxy = await new TcpProxy("127.0.0.1", spec.port).start();
-  const cluster = await startFaultCluster({ url: urlVia(spec.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: FAST }, SERVERS, PER_SERVER);
+  const own = fault === "isolate" ? await new TcpProxy("127.0.0.1", spec.port).start() : null;
+  const cluster = await startFaultCluster(
+    { url: urlVia(spec.url, proxy.port), channel: `sockjet-faults-${randomUUID()}`, fastBackoff: FAST, ...(own ? { serverUrls: [urlVia(spec.url, own.port)] } : {}) },
+    SERVERS,
+    PER_SERVER,
+  );
   let killed = false;
   try {
     startLoad(cluster, timing);
     await sleep(WARMUP);
     const faultAt = Date.now();
     let restoreAt: number;
-    if (fault === "cut" || fault === "stall") {
+    if (own !== null) {
+      own.stall();
+      await sleep(CUT);
+      own.restore();
+      restoreAt = Date.now();
+    } else if (fault === "cut" || fault === "stall") {
       if (fault === "cut") proxy.cut();
       else proxy.stall();
       await sleep(CUT);
@@ -102,13 +117,16 @@ async function runFault(spec: BrokerSpec, fault: Fault): Promise<Run> {
     console.log(`  ${spec.name} ${fault}: outage ${restoreAt - faultAt} ms, waiting for every process to reconnect`);
     const all = [...cluster.servers, cluster.emitter];
     // A stall may go unnoticed: only a process that reported "disconnect" is waited for.
-    const lost = (p: (typeof all)[number]) => fault !== "stall" || p.events.some((e) => e.name === "disconnect" && e.at >= faultAt);
+    const lost = (p: (typeof all)[number]) => (fault !== "stall" && fault !== "isolate") || p.events.some((e) => e.name === "disconnect" && e.at >= faultAt);
     await Promise.all(all.filter(lost).map((p) => p.reconnected(restoreAt, 120_000)));
     const reconnects = all.filter(lost).map((p) => p.events.find((e) => e.name === "reconnect" && e.at >= restoreAt)?.at ?? null);
     const disconnected = all.filter((p) => p.events.some((e) => e.name === "disconnect" && e.at >= faultAt)).length;
     await sleep(AFTER);
     const { logs, drained } = await stopLoad(cluster);
-    const report = analyse(cluster, logs, faultAt, restoreAt);
+    // A silent link is noticed up to 2 × publishTimeout after it went silent: what a receiver
+    // missed in that time counts against its "disconnect" (the column's parenthesis).
+    const silentLink = fault === "stall" || fault === "isolate";
+    const report = analyse(cluster, logs, faultAt, restoreAt, silentLink ? 2 * PUBLISH_TIMEOUT + 1000 : undefined);
     return {
       broker: spec.name,
       fault,
@@ -125,6 +143,7 @@ async function runFault(spec: BrokerSpec, fault: Fault): Promise<Run> {
     if (killed) await startBroker(spec).catch((err: unknown) => console.error(String(err)));
     await cluster.close();
     await proxy.close();
+    await own?.close();
   }
 }
 
@@ -137,7 +156,7 @@ const ms = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1
 function table(runs: Run[]): string {
   const lines: string[] = [];
   lines.push("### Numbered room broadcasts (per source: 3 servers, the emitter)", "");
-  lines.push("| broker | fault | outage | source | sent | reported lost by sender | deliveries expected | delivered | missing: sender reported | missing: receiver's disconnect window (in flight) | silent | duplicates | first cross-server delivery after restore | all delivered from | RSS start → max |");
+  lines.push("| broker | fault | outage | source | sent | reported lost by sender | deliveries expected | delivered | missing: sender reported | missing: receiver's disconnect window (before its disconnect) | silent | duplicates | first cross-server delivery after restore | all delivered from | RSS start → max |");
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const run of runs) {
     for (const s of run.report.streams) {
@@ -207,9 +226,9 @@ async function main(): Promise<void> {
     "",
     `${SERVERS} sockjet servers (the managers' default reconnect backoff${FAST ? ", capped at 1 s" : ""}) and one write-only Emitter process through a TCP proxy in front of the broker; ${PER_SERVER} socket.io-client v4 clients per server, all in one room. ` +
       `Every server and the emitter broadcast a numbered message to the room every ${timing.period} ms and call() a client every ${timing.callPeriod} ms (timeout ${timing.callTimeout} ms). ` +
-      `Fault after ${WARMUP / 1000} s of load; load continues through it and for ${AFTER / 1000} s after every process has reconnected. cut = the proxy drops every connection for ${CUT / 1000} s; stall = the proxy forwards nothing for ${CUT / 1000} s, connections stay open; kill = SIGKILL to the broker, started again ${DOWN / 1000} s later.`,
+      `Fault after ${WARMUP / 1000} s of load; load continues through it and for ${AFTER / 1000} s after every process has reconnected. cut = the proxy drops every connection for ${CUT / 1000} s; stall = the proxy forwards nothing for ${CUT / 1000} s, connections stay open; isolate = the same for server 0's link only; kill = SIGKILL to the broker, started again ${DOWN / 1000} s later.`,
     "",
-    "A delivery is a (message, client) pair. A missing one is *sender reported* when the sender's manager emitted `\"error\"` (stage `publish`) for that message or the emitter's `emit` rejected; *receiver's disconnect window* when the client's server had reported `\"disconnect\"` and not yet `\"reconnect\"` when it was sent (in parentheses: sent at most 1 s before that `\"disconnect\"`, i.e. in flight when the link went); *silent* otherwise. Times are from the restore (the proxy letting connections through, or the broker's port accepting again).",
+    `A delivery is a (message, client) pair. A missing one is *sender reported* when the sender's manager emitted \`"error"\` (stage \`publish\`) for that message or the emitter's \`emit\` rejected; *receiver's disconnect window* when the client's server had reported \`"disconnect"\` and not yet \`"reconnect"\` when it was sent (in parentheses: sent before that \`"disconnect"\`: at most 1 s before, in flight when the link went; for a silent link (stall, isolate) at most ${(2 * PUBLISH_TIMEOUT + 1000) / 1000} s before, the time the driver takes to notice); *silent* otherwise. Times are from the restore (the proxy letting connections through, or the broker's port accepting again).`,
     "",
   ];
   writeFileSync(join(dir, "faults-latest.md"), header.join("\n") + "\n" + table(runs) + "\n");

@@ -44,6 +44,8 @@ export interface LoadConfig {
   channel: string;
   fastBackoff?: boolean;
   publishTimeout?: number;
+  /** Per server index, another URL (e.g. a proxy of its own, to cut one server off alone). */
+  serverUrls?: string[];
 }
 
 /** A load process (server or emitter) driven over IPC. */
@@ -241,7 +243,7 @@ export async function startFaultCluster(config: LoadConfig, servers = 3, perServ
   };
   try {
     const started = await Promise.all([
-      ...Array.from({ length: servers }, (_, i) => LoadProcess.start("server", i, config)),
+      ...Array.from({ length: servers }, (_, i) => LoadProcess.start("server", i, { ...config, url: config.serverUrls?.[i] ?? config.url })),
       LoadProcess.start("emitter", servers, config),
     ]);
     procs.push(...started);
@@ -286,7 +288,7 @@ export interface StreamReport {
   delivered: number;
   missingReportedBySender: number;
   missingReceiverOutage: number;
-  /** ...of which the message was sent within IN_FLIGHT_MS before the receiver's "disconnect". */
+  /** ...of which the message was sent before the receiver's "disconnect" (at most `before` ms, see analyse). */
   missingInFlight: number;
   missingSilent: number;
   /** The silent losses, for the report: `source:seq → server of the client` (at most 10). */
@@ -326,8 +328,12 @@ export interface FaultReport {
   otherReports: Record<string, number>;
 }
 
-/** Hands every missing delivery to a report; see the header. */
-export function analyse(cluster: FaultCluster, logs: Array<LoadLog | null>, faultAt: number, restoreAt: number): FaultReport {
+/**
+ * Hands every missing delivery to a report; see the header. `before` replaces IN_FLIGHT_MS: how
+ * long before a receiver's "disconnect" a missing message still counts against that disconnect
+ * (for a link that went silent, the time the driver takes to notice).
+ */
+export function analyse(cluster: FaultCluster, logs: Array<LoadLog | null>, faultAt: number, restoreAt: number, before = IN_FLIGHT_MS): FaultReport {
   const procs = [...cluster.servers, cluster.emitter];
   const streams: StreamReport[] = [];
   const calls: CallReport[] = [];
@@ -390,7 +396,7 @@ export function analyse(cluster: FaultCluster, logs: Array<LoadLog | null>, faul
         }
         missing = true;
         const receiver = cluster.servers[client.server]!;
-        const window = remote ? receiver.outages().find(([down, up]) => at >= down - IN_FLIGHT_MS && at <= up) : undefined;
+        const window = remote ? receiver.outages().find(([down, up]) => at >= down - before && at <= up) : undefined;
         if (remote && lost.has(seq)) report.missingReportedBySender++;
         else if (window !== undefined) {
           report.missingReceiverOutage++;
