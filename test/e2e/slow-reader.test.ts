@@ -8,6 +8,8 @@
 // as the server can emit, and a healthy poller's backlog between two polls could pass the limit.) Asserted: each was closed with "buffer full"; the largest backlog the server
 // held for it was within one message of the limit (never more than limit + one message); the
 // healthy members got every message, in order, including those after the closes.
+// A second test per runtime: a poller that stops polling with a backlog under the limit is ended
+// by its ping timeout (the documented outcome when little is sent).
 // bench/tools/slow-reader.ts measures the memory this holds the server to.
 // No timing assertions: every wait is bounded only so that a failure does not hang the run.
 
@@ -33,9 +35,9 @@ const WAIT = 30_000;
 
 type Runtime = "node" | "bun" | "deno" | "deno-node";
 
-async function start(runtime: Runtime): Promise<{ child: ChildProcess; url: string }> {
+async function start(runtime: Runtime, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
   const argv = runtimeCommand(ROOT, runtime === "deno-node" ? "deno" : runtime, SERVE, null);
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", SLOW_READER_LIMIT: String(LIMIT), SLOW_READER_STDIN: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", SLOW_READER_LIMIT: String(LIMIT), SLOW_READER_STDIN: "1", ...extraEnv };
   if (runtime === "deno-node") env.SLOW_READER_HTTP = "node";
   const child = spawn(argv[0]!, [...argv.slice(1), "--port", "0"], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
@@ -115,6 +117,32 @@ for (const runtime of ["node", "bun", "deno", "deno-node"] as const) {
           assert.equal(client.received, sent, "a healthy member got every message");
           assert.equal(client.closed, false);
         }
+      } finally {
+        for (const client of clients) client.close();
+        await stop(child);
+      }
+    });
+
+    test("a poller that stops polling with a backlog under the limit is ended by its ping timeout; what it held stays under the limit", async () => {
+      // A short heartbeat, so that the timeout comes within the test (the healthy member answers pings).
+      const { child, url } = await start(runtime, { SLOW_READER_PING_INTERVAL: "300", SLOW_READER_PING_TIMEOUT: "300" });
+      const clients: (WsClient | PollingClient)[] = [];
+      try {
+        const healthy = await within(WsClient.open(url), WAIT, "ws open");
+        const slow = await within(PollingClient.open(url, false), WAIT, "slow polling open");
+        clients.push(healthy, slow);
+        await within(healthy.call("blast", { n: 50, size: SIZE, batch: 20 }), WAIT, "blast");
+        await within(healthy.waitFor(50), WAIT, "the healthy member receives everything");
+        let stats: ServerStats;
+        do {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          stats = (await within(healthy.call("stats", {}), WAIT, "stats"))[0] as ServerStats;
+        } while (!stats.closes.some((c) => c.sid === slow.sid));
+        assert.equal(stats.closes.find((c) => c.sid === slow.sid)?.reason, "ping timeout");
+        const held = stats.maxBuffered[slow.engineSid] ?? 0;
+        assert.ok(held >= 50 * SIZE && held <= LIMIT, `the poller's backlog (${held} bytes) held the 50 messages and stayed under the limit`);
+        assert.equal(stats.closes.length, 1, `only the poller closed: ${JSON.stringify(stats.closes)}`);
+        assert.equal(healthy.error, null);
       } finally {
         for (const client of clients) client.close();
         await stop(child);
