@@ -92,8 +92,9 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   private queuedBytes = 0;
   /**
    * The transport's bufferedAmount as read after the last write. It can only have shrunk since (the
-   * runtime drains, it never refills by itself), so queuedBytes + writtenBytes bounds the backlog
-   * from above without a native call per packet; the real amount is read only near the limit.
+   * runtime drains; only Bun's publish adds to it behind the engine, and Bun bounds that itself), so
+   * queuedBytes + writtenBytes bounds the backlog without a native call per packet; the real amount
+   * is read only near the limit.
    */
   private writtenBytes = 0;
   private upgradeTimer: TimerEntry | null = null;
