@@ -2,7 +2,7 @@
 // NamespaceSocket per namespace that client joined. Allocations most connections never need
 // (ack maps, sessions, environ) are made on first use.
 
-import type { Decoder } from "./protocol/packet.js";
+import type { PacketDecoder } from "./protocol/packet.js";
 import { TimerEntry, type TimerTarget, type TimerQueue } from "../engine/timers.js";
 import type { EngineSocket } from "../engine/socket.js";
 import type { OutPacket } from "../engine/out-packet.js";
@@ -165,7 +165,7 @@ export class Client extends NamespaceSlots implements TimerTarget {
    * A decoder of its own only while a binary packet's attachments are pending; otherwise the
    * server's shared one serves (see Server.decoderOf): idle connections hold no decoder.
    */
-  decoder: Decoder | null = null;
+  decoder: PacketDecoder | null = null;
   private connectTimer: TimerEntry | null;
   /** Scheduled while a binary packet's attachments are pending (see awaitAttachments). */
   private attachmentTimer: TimerEntry | null = null;

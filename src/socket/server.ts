@@ -11,7 +11,8 @@ import { parseQuery, type TopicPublisher, type WebSocketPeer } from "../engine/h
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
-import { Decoder, defaultJson, encodePacket, MAX_DEPTH, PacketType, RESERVED_EVENTS, type JsonCodec, type Packet } from "./protocol/packet.js";
+import { Decoder, defaultJson, encodePacket, MAX_DEPTH, PacketType, RESERVED_EVENTS, type JsonCodec, type PacketDecoder, type Packet } from "./protocol/packet.js";
+import { MsgpackCodec } from "./protocol/msgpack.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
 import { Namespace } from "./namespace.js";
 import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
@@ -97,8 +98,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly maxAttachments: number;
   private readonly attachmentTimeout: number;
   private readonly maxNamespacesPerConnection: number;
+  /** The msgpack codec when the server speaks socket.io-msgpack-parser's format (option `parser`), else null (JSON). */
+  private readonly msgpack: MsgpackCodec | null;
   /** The decoder every connection uses while it has no binary packet half-received (see onMessage). */
-  private decoder: Decoder;
+  private decoder: PacketDecoder;
   /** Handler containers by namespace name ("*" holds the any-namespace handlers). */
   private readonly namespaces = new Map<string, Namespace<Listen, Emit>>();
   /** Every local socket by sid (sids are unique across namespaces). */
@@ -130,7 +133,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     if (!Number.isSafeInteger(this.maxNamespacesPerConnection) || this.maxNamespacesPerConnection < 1) {
       throw new RangeError(`maxNamespacesPerConnection must be a positive integer, got ${this.maxNamespacesPerConnection}`);
     }
-    this.decoder = new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
+    const parser = options.parser ?? "json";
+    if (parser !== "json" && parser !== "msgpack") throw new RangeError(`parser must be "json" or "msgpack", got ${String(parser)}`);
+    this.msgpack = parser === "msgpack" ? new MsgpackCodec() : null;
+    // A msgpack packet is always one message: its decoder is never pending, so one serves every connection.
+    this.decoder = this.msgpack !== null ? this.msgpack.decoder() : new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
     this.manager = options.clientManager ?? new InMemoryManager();
     this.engine.setHandler(this.engineHandler);
     this.managerHost.logger = this.logger;
@@ -857,6 +864,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   /** A packet's engine packets, or the ENCODE_FAILED error saying why its data cannot be encoded. */
   private toEnginePackets(packet: Packet, event?: string): OutPacket[] | SockjetError {
+    if (this.msgpack !== null) return this.toMsgpackPackets(this.msgpack, packet, event);
     const encoded = encodePacket(packet, this.json);
     if (!encoded.ok) {
       const what = event !== undefined ? `event "${event}"` : packet.type === PacketType.ACK ? "acknowledgement" : "packet";
@@ -866,6 +874,18 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     const out = [new OutPacket(EnginePacketType.MESSAGE, encoded.text)];
     for (const attachment of encoded.attachments) out.push(new OutPacket(EnginePacketType.MESSAGE, attachment));
     return out;
+  }
+
+  /** A packet as socket.io-msgpack-parser frames it: one binary Engine.IO message, shared by every recipient of a broadcast. */
+  private toMsgpackPackets(codec: MsgpackCodec, packet: Packet, event?: string): OutPacket[] | SockjetError {
+    const encoded = codec.encode(packet);
+    if (!encoded.ok) {
+      const what = event !== undefined ? `event "${event}"` : packet.type === PacketType.ACK ? "acknowledgement" : "packet";
+      return new SockjetError("ENCODE_FAILED", `cannot encode the ${what} for namespace ${packet.nsp}: the msgpack codec refused it: ${encoded.message}`, {
+        cause: encoded.cause,
+      });
+    }
+    return [new OutPacket(EnginePacketType.MESSAGE, encoded.bytes)];
   }
 
   /** Sends a packet the server makes (CONNECT, DISCONNECT, CONNECT_ERROR); false, and logged, when it cannot be encoded. */

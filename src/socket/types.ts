@@ -103,8 +103,15 @@ export interface CallOptions {
 export interface ServerOptions extends EngineServerOptions {
   /** Where rooms live and how operations reach other servers (default: in-memory). */
   clientManager?: ClientManager;
-  /** JSON codec for packets (default JSON.stringify/parse). */
+  /** JSON codec for packets (default JSON.stringify/parse); unused with `parser: "msgpack"`. */
   json?: JsonCodec;
+  /**
+   * The packet format: "json" (default, Socket.IO's own) or "msgpack", the format of
+   * socket.io-msgpack-parser (python-socketio's `serializer='msgpack'`): clients must use that
+   * parser. Every server of a cluster should use the same one (each encodes for its own clients,
+   * so a mixed cluster delivers, but clients then need the parser of the server they reach).
+   */
+  parser?: "json" | "msgpack";
   /** Accept a connection before (and regardless of) the connect handler's verdict. */
   alwaysConnect?: boolean;
   /**

@@ -365,6 +365,15 @@ function parseText(text: string, json: JsonCodec, maxAttachments: number, maxDep
   return { ok: true, packet, attachments };
 }
 
+/**
+ * What the server needs of a per-connection decoder: the JSON Decoder below, or the msgpack one
+ * (msgpack.ts), which is never pending.
+ */
+export interface PacketDecoder {
+  add(message: string | Uint8Array): DecodeResult;
+  readonly pending: boolean;
+}
+
 /** A binary packet whose text part arrived and which is waiting for its attachments. */
 interface PartialPacket {
   packet: Packet;
