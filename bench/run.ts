@@ -16,7 +16,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { MIXED_SERVER_ENV, needsEio3, type ScenarioName } from "./load/scenarios.js";
+import { isMsgpack, needsEio3, serverEnv, type ScenarioName } from "./load/scenarios.js";
 import { BENCH_DIR, ROOT_DIR, SERVERS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
 import { FULL_PARAMS, QUICK_PARAMS } from "./lib/params.js";
 import { markdown, summarizeAll, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
@@ -64,7 +64,7 @@ const profileServer = option("profile") as ServerName | undefined;
 const PARAMS = quick ? { ...QUICK_PARAMS } : { ...FULL_PARAMS };
 if (echoSeconds !== undefined) PARAMS.echo = { ...PARAMS.echo, seconds: Number(echoSeconds) };
 
-const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect"];
+const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect", "fanout-burst-msgpack", "echo-msgpack"];
 const scenarios = (option("scenarios")?.split(",") ?? DEFAULT_SCENARIOS) as ScenarioName[];
 const servers = (option("servers")?.split(",") ?? [...SERVERS]) as ServerName[];
 for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
@@ -78,7 +78,8 @@ if (option("servers") !== undefined) {
  * (@socket.io/bun-engine) refuses every Engine.IO v3 handshake, whatever its options: no mixed room.
  */
 function applies(scenario: ScenarioName, server: ServerName, runtime: RuntimeName): boolean {
-  if (server === "control-ws" && (scenario === "memory-polling" || needsEio3(scenario))) return false;
+  // The control speaks no Socket.IO packet format, msgpack included.
+  if (server === "control-ws" && (scenario === "memory-polling" || needsEio3(scenario) || isMsgpack(scenario))) return false;
   if (server === "socketio" && runtime === "bun" && needsEio3(scenario)) return false;
   return true;
 }
@@ -169,8 +170,9 @@ for (let run = 1; run <= runs; run++) {
       const profiled = profileServer === server;
       let record: RunRecord;
       try {
-        // The mixed scenarios' servers accept Engine.IO v3 (allowEIO3); every other scenario's are started as before.
-        const env = needsEio3(scenario) ? MIXED_SERVER_ENV : {};
+        // The mixed scenarios' servers accept Engine.IO v3 (allowEIO3), the msgpack scenarios' speak
+        // msgpack; every other scenario's are started as before.
+        const env = serverEnv(scenario);
         const srv = await startServer(server, { cpuList: pinning.server, runtime, profileDir: profiled ? runProfileDir : null, env });
         try {
           const load = await runLoad(scenario, srv, PARAMS[scenario], pinning.load, 15 * 60_000);

@@ -16,6 +16,9 @@ export const FULL_PARAMS: Record<ScenarioName, Partial<ScenarioParams>> = {
   "memory-polling": { clients: 10_000, concurrency: 100, warmupClients: 100, settleMs: 6000, gcWaitMs: 1000 },
   connect: { clients: 2000, concurrency: 50, warmupClients: 100 },
   smoke: { clients: 20, n: 5, size: 100, pollingClients: 5, verify: true },
+  // fanout-burst and echo with the msgpack parser on both sides, the same figures.
+  "fanout-burst-msgpack": { clients: 1000, n: 100, size: 100, warmupN: 10, concurrency: 100 },
+  "echo-msgpack": { clients: 200, seconds: 10, warmupSeconds: 1, concurrency: 100 },
 };
 export const QUICK_PARAMS: Record<ScenarioName, Partial<ScenarioParams>> = {
   "fanout-burst": { clients: 100, n: 20, size: 100, warmupN: 5, concurrency: 50 },
@@ -27,4 +30,6 @@ export const QUICK_PARAMS: Record<ScenarioName, Partial<ScenarioParams>> = {
   "memory-polling": { clients: 1000, concurrency: 100, warmupClients: 50, settleMs: 1000, gcWaitMs: 500 },
   connect: { clients: 300, concurrency: 50, warmupClients: 50 },
   smoke: FULL_PARAMS.smoke,
+  "fanout-burst-msgpack": { clients: 100, n: 20, size: 100, warmupN: 5, concurrency: 50 },
+  "echo-msgpack": { clients: 50, seconds: 2, warmupSeconds: 0.5, concurrency: 50 },
 };

@@ -70,6 +70,13 @@ export const METRICS: readonly Metric[] = [
   { id: "echo-p99", scenario: "echo", figure: "p99Ms", label: "echo latency p99", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, target: 1, chart: true },
   { id: "mem-ws", scenario: "memory-ws", figure: "bytesPerConnection", label: "memory per idle WebSocket client", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, runtimeTargets: { bun: 0.35, deno: 1 }, chart: true },
   { id: "mem-polling", scenario: "memory-polling", figure: "bytesPerConnection", label: "memory per idle polling session", unit: "KB", scale: 1024, decimals: 2, lowerIsBetter: true, target: 0.5, chart: true },
+  // The msgpack parser (sockjet parser: "msgpack" against socket.io with socket.io-msgpack-parser):
+  // no target, not charted; the JSON rows above are the same scenarios with the default parser.
+  { id: "msgpack-burst-cpu", scenario: "fanout-burst-msgpack", figure: "cpuUsPerDelivery", label: "fanout-burst msgpack CPU per delivery", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
+  { id: "msgpack-burst-rate", scenario: "fanout-burst-msgpack", figure: "deliveriesPerSec", label: "fanout-burst msgpack deliveries/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
+  { id: "msgpack-echo-cpu", scenario: "echo-msgpack", figure: "cpuUsPerAck", label: "echo msgpack CPU per ack", unit: "µs", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
+  { id: "msgpack-echo-rate", scenario: "echo-msgpack", figure: "acksPerSec", label: "echo msgpack acks/s", unit: "/s", scale: 1, decimals: 0, lowerIsBetter: false, chart: false },
+  { id: "msgpack-echo-p50", scenario: "echo-msgpack", figure: "p50Ms", label: "echo msgpack latency p50", unit: "ms", scale: 1, decimals: 2, lowerIsBetter: true, chart: false },
   { id: "connect-cpu", scenario: "connect", figure: "cpuUsPerConnection", label: "connect CPU per connection", unit: "µs", scale: 1, decimals: 1, lowerIsBetter: true, target: 0.6, runtimeTargets: { bun: 0.4, deno: 0.6 }, chart: true },
 ];
 

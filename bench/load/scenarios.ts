@@ -29,7 +29,7 @@ export interface ScenarioResult {
   errors: string[];
 }
 
-export const SCENARIOS = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect", "smoke"] as const;
+export const SCENARIOS = ["fanout-burst", "fanout-paced", "fanout-mixed", "fanout-mixed-paced", "echo", "memory-ws", "memory-polling", "connect", "smoke", "fanout-burst-msgpack", "echo-msgpack"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
@@ -45,6 +45,27 @@ export const MIXED_SERVER_ENV = { BENCH_ALLOW_EIO3: "1" } as const;
 /** Whether a scenario has Engine.IO v3 clients, so that its server must be started with MIXED_SERVER_ENV. */
 export function needsEio3(scenario: ScenarioName): boolean {
   return MIXED_SCENARIOS.includes(scenario);
+}
+
+/**
+ * fanout-burst and echo with socket.io-msgpack-parser's packet format on both sides: the server
+ * is started with MSGPACK_SERVER_ENV (sockjet `parser: "msgpack"`, socket.io with the official
+ * parser) and the clients speak msgpack.
+ */
+export const MSGPACK_SCENARIOS: readonly ScenarioName[] = ["fanout-burst-msgpack", "echo-msgpack"];
+
+/** What a server process needs in its environment to speak msgpack (bench/servers/common.ts). */
+export const MSGPACK_SERVER_ENV = { BENCH_PARSER: "msgpack" } as const;
+
+export function isMsgpack(scenario: ScenarioName): boolean {
+  return MSGPACK_SCENARIOS.includes(scenario);
+}
+
+/** The environment a scenario's server process is started with. */
+export function serverEnv(scenario: ScenarioName): Record<string, string> {
+  if (needsEio3(scenario)) return MIXED_SERVER_ENV;
+  if (isMsgpack(scenario)) return MSGPACK_SERVER_ENV;
+  return {};
 }
 
 /** Parameters of every scenario; each uses the ones it needs. */
@@ -102,6 +123,8 @@ export class LoadContext {
   readonly clients: ProtocolClient[] = [];
   readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
   private count = 0;
+  /** The clients speak msgpack (the msgpack scenarios, see runScenario). */
+  msgpack = false;
 
   constructor(
     readonly target: Target,
@@ -118,7 +141,7 @@ export class LoadContext {
   /** A WebSocket client speaking Engine.IO v4 (default) or v3. */
   async ws(engineProtocol: 3 | 4 = 4): Promise<WsClient> {
     const { host, port } = this.target;
-    const client = await WsClient.connect(host, port, { sink: this.sink, verify: this.params.verify, localAddress: this.sourceAddress(), engineProtocol });
+    const client = await WsClient.connect(host, port, { sink: this.sink, verify: this.params.verify, localAddress: this.sourceAddress(), engineProtocol, msgpack: this.msgpack });
     this.clients.push(client);
     return client;
   }
@@ -483,8 +506,10 @@ export function createContext(target: Target, params: Partial<ScenarioParams> = 
 /** Runs a scenario; its clients stay connected (the caller closes the context or kills the server). */
 export async function runScenario(ctx: LoadContext, name: ScenarioName): Promise<ScenarioResult> {
   let figures: Figures;
+  ctx.msgpack = isMsgpack(name);
   switch (name) {
     case "fanout-burst":
+    case "fanout-burst-msgpack":
       figures = await fanoutBurst(ctx);
       break;
     case "fanout-paced":
@@ -497,6 +522,7 @@ export async function runScenario(ctx: LoadContext, name: ScenarioName): Promise
       figures = { ...(await fanoutPaced(ctx, true)), ...(await checkMixed(ctx)) };
       break;
     case "echo":
+    case "echo-msgpack":
       figures = await echo(ctx);
       break;
     case "memory-ws":

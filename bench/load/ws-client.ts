@@ -8,8 +8,12 @@
 //     server answers `3`.
 // Events and acks read the same in both (`42[...]`, `43<id>[...]`); deliveries are counted without
 // decoding them.
+// With `msgpack` (Engine.IO v4 only), Socket.IO packets are socket.io-msgpack-parser's: one msgpack
+// map {type, data, nsp, id} per binary WebSocket frame, decoded in full (the load generator's CPU
+// figure shows that cost).
 
 import WebSocket from "ws";
+import { Packr, Unpackr } from "msgpackr";
 import { ENGINE_PATH, ProtocolClient, type ClientOptions } from "./protocol.js";
 
 const C_0 = 0x30; // "0": open / Socket.IO CONNECT
@@ -21,11 +25,23 @@ const C_4 = 0x34; // "4": message / Socket.IO CONNECT_ERROR
 export interface WsClientOptions extends ClientOptions {
   /** The Engine.IO revision to speak: 4 (default) or 3. */
   engineProtocol?: 3 | 4;
+  /** Speak socket.io-msgpack-parser's packet format (Engine.IO v4). */
+  msgpack?: boolean;
+}
+
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, int64AsType: "number" });
+
+interface MsgpackPacket {
+  type?: unknown;
+  data?: unknown;
+  id?: unknown;
 }
 
 export class WsClient extends ProtocolClient {
   private ws: WebSocket | null = null;
   readonly engineProtocol: 3 | 4;
+  readonly msgpack: boolean;
   /** Heartbeat counters: v4 counts the server's pings (each answered), v3 its own pings and the server's pongs. */
   pingsReceived = 0;
   pingsSent = 0;
@@ -35,6 +51,7 @@ export class WsClient extends ProtocolClient {
   private constructor(options: WsClientOptions) {
     super(options);
     this.engineProtocol = options.engineProtocol ?? 4;
+    this.msgpack = options.msgpack === true;
   }
 
   /** Opens the WebSocket and connects to namespace "/"; resolves once the CONNECT reply arrived. */
@@ -61,7 +78,15 @@ export class WsClient extends ProtocolClient {
         reject(err);
       };
       ws.on("message", (data: Buffer, isBinary: boolean) => {
-        if (isBinary) return void this.errors.push("unexpected binary frame");
+        if (isBinary) {
+          if (!this.msgpack) return void this.errors.push("unexpected binary frame");
+          return void this.onMsgpack(data, () => {
+            if (!settled) {
+              settled = true;
+              resolve();
+            }
+          }, fail);
+        }
         const a = data[0];
         if (a === C_4) {
           const b = data[1];
@@ -94,7 +119,8 @@ export class WsClient extends ProtocolClient {
           this.engineSid = typeof open.sid === "string" ? open.sid : null;
           this.pingInterval = typeof open.pingInterval === "number" ? open.pingInterval : 0;
           // v3 clients ignore fields they do not know (socket.io 4.8 sends them maxPayload too).
-          if (!v3) ws.send("40");
+          if (this.msgpack) ws.send(packr.pack({ type: 0, nsp: "/" }));
+          else if (!v3) ws.send("40");
           else if (this.pingInterval > 0) this.startPinging(ws);
         } else if (a === C_1) {
           ws.close();
@@ -108,6 +134,35 @@ export class WsClient extends ProtocolClient {
         this.failPending("closed");
         fail(new Error("closed before connecting"));
       });
+    });
+  }
+
+  /** A msgpack Socket.IO packet: CONNECT, EVENT (a delivery), ACK or CONNECT_ERROR. */
+  private onMsgpack(data: Buffer, connected: () => void, fail: (err: Error) => void): void {
+    let packet: MsgpackPacket;
+    try {
+      packet = unpackr.unpack(data) as MsgpackPacket;
+    } catch {
+      this.errors.push("undecodable msgpack frame");
+      return;
+    }
+    if (packet.type === 2) this.onEvent(this.options.verify ? `2${JSON.stringify(packet.data)}` : null);
+    else if (packet.type === 3) this.onAckText(`3${String(packet.id)}${JSON.stringify(packet.data)}`);
+    else if (packet.type === 0) {
+      const sid = (packet.data as { sid?: unknown } | undefined)?.sid;
+      this.sid = typeof sid === "string" ? sid : null;
+      connected();
+    } else if (packet.type === 4) fail(new Error(`connect_error ${JSON.stringify(packet.data)}`));
+    else this.errors.push(`unexpected msgpack packet type ${String(packet.type)}`);
+  }
+
+  override emitWithAck(event: string, values: readonly unknown[]): Promise<string> {
+    if (!this.msgpack) return super.emitWithAck(event, values);
+    const id = this.nextAckId++;
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error("client closed"));
+      this.acks.set(id, resolve);
+      this.ws?.send(packr.pack({ type: 2, data: [event, ...values], nsp: "/", id }));
     });
   }
 

@@ -26,6 +26,16 @@ export const HOST = process.env.BENCH_HOST ?? "127.0.0.1";
  */
 export const EIO3_OPTIONS: { allowEIO3?: true } = process.env.BENCH_ALLOW_EIO3 === "1" ? { allowEIO3: true } : {};
 
+/**
+ * BENCH_PARSER=msgpack (set by the runner for the msgpack scenarios only, see MSGPACK_SERVER_ENV in
+ * bench/load/scenarios.ts): the server speaks socket.io-msgpack-parser's format (sockjet
+ * `parser: "msgpack"`, socket.io `parser: require("socket.io-msgpack-parser")`).
+ */
+export const MSGPACK = process.env.BENCH_PARSER === "msgpack";
+
+/** sockjet's option for BENCH_PARSER, spread into its options only when set (as EIO3_OPTIONS). */
+export const PARSER_OPTIONS: { parser?: "msgpack" } = MSGPACK ? { parser: "msgpack" } : {};
+
 /** The port from `--port N`, the first bare argument, or $PORT; 0 (any free port) otherwise. */
 export function portFromArgs(argv: readonly string[] = process.argv.slice(2)): number {
   const i = argv.indexOf("--port");

@@ -5,10 +5,12 @@
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { EIO3_OPTIONS, HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { EIO3_OPTIONS, HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
 
 const httpServer = createServer();
-const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, perMessageDeflate: false, ...EIO3_OPTIONS });
+// BENCH_PARSER=msgpack: the official msgpack parser, loaded only then.
+const parserOptions = MSGPACK ? { parser: (await import("socket.io-msgpack-parser")) as unknown } : {};
+const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, perMessageDeflate: false, ...EIO3_OPTIONS, ...parserOptions });
 
 io.on("connection", (socket) => {
   socket.on("echo", (...values: unknown[]) => {

@@ -8,13 +8,14 @@
 
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
-import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
 
 interface BunGlobal {
   serve(options: Record<string, unknown>): { readonly port: number };
 }
 
-const io = new Server();
+// BENCH_PARSER=msgpack: the official msgpack parser, loaded only then.
+const io = new Server(MSGPACK ? { parser: (await import("socket.io-msgpack-parser")) as unknown } : {});
 const engine = new Engine({ path: "/socket.io/", pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
 (io as unknown as { bind(engine: unknown): void }).bind(engine);
 

@@ -5,9 +5,9 @@
 
 import { Server, args } from "../../../src/index.js";
 import { serveDeno } from "../../../src/runtime/deno.js";
-import { EIO3_OPTIONS, HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { EIO3_OPTIONS, HOST, PARSER_OPTIONS, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
 
-const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, ...EIO3_OPTIONS });
+const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, ...EIO3_OPTIONS, ...PARSER_OPTIONS });
 
 sio.on("echo", (_sid: string, ...values: unknown[]) => args(...values));
 
