@@ -66,6 +66,38 @@ test("paths under a directory: files, nested index.html, types by lower-cased ex
   assert.equal(found("/deep"), null, "the prefix '/deep/' is not the path '/deep'");
 });
 
+test("every known extension has its Content-Type", () => {
+  const types: Record<string, string> = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".unknown": "application/octet-stream",
+  };
+  const dir = join(root, "types");
+  mkdirSync(dir);
+  for (const extension of Object.keys(types)) writeFileSync(join(dir, `f${extension}`), "");
+  for (const [extension, type] of Object.entries(types)) {
+    assert.equal(resolveStatic({ "/t": dir }, `/t/f${extension}`)?.contentType, type, extension);
+  }
+});
+
+test("leading backslashes below the prefix are dropped like slashes", () => {
+  assert.equal(resolveStatic({ "/static": pub }, "/static/%5Capp.js")?.filename, resolve(pub, "app.js"));
+  assert.equal(resolveStatic({ "/static": pub }, "/static/%5C%5Capp.js")?.filename, resolve(pub, "app.js"));
+});
+
 test("the longest prefix wins, and a prefix matches only whole path segments", () => {
   assert.deepEqual(found("/static/app.js")?.[0], resolve(pub, "app.js"));
   // "/" maps pub too, so /app.js is found through it, but /staticx/app.js is not under "/static".
