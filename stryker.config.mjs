@@ -72,6 +72,7 @@ export default {
       "test/unit/pickle-opcodes.test.ts",
       "test/unit/static-resolve.test.ts",
       "test/unit/polling-bodies.test.ts",
+      "test/unit/websocket-frames.test.ts",
       "test/cluster/codecs.test.ts",
     ],
     nodeArgs: ["--import", "tsx"],
