@@ -479,6 +479,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     }
     if (v3Query !== undefined) client.setConnectQuery(namespace, v3Query);
     const socket = new NamespaceSocket(this.newSid(client, namespace), namespace, client);
+    // python-socketio's msgpack packets drop an id of 0 (`if self.id:`), so its client would answer
+    // a call numbered 0 with an ACK that names none; its own servers number from 1, and so does this one here.
+    if (this.msgpack !== null) socket.allocateAckId();
     client.sockets.set(namespace, socket);
     this.sockets.set(socket.sid, socket);
     // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
