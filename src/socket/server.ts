@@ -134,7 +134,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       throw new RangeError(`maxNamespacesPerConnection must be a positive integer, got ${this.maxNamespacesPerConnection}`);
     }
     const parser = options.parser ?? "json";
-    if (parser !== "json" && parser !== "msgpack") throw new RangeError(`parser must be "json" or "msgpack", got ${String(parser)}`);
+    if (parser !== "json" && parser !== "msgpack") {
+      // socket.io takes the parser module itself; sockjet takes its name (the codec is built in).
+      throw new RangeError(`parser must be "json" or "msgpack" (a name, not a parser module), got ${typeof parser === "object" ? "an object" : String(parser)}`);
+    }
     this.msgpack = parser === "msgpack" ? new MsgpackCodec() : null;
     // A msgpack packet is always one message: its decoder is never pending, so one serves every connection.
     this.decoder = this.msgpack !== null ? this.msgpack.decoder() : new Decoder({ json: this.json, maxAttachments: this.maxAttachments });

@@ -7,7 +7,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { MODES, startServer, until, type TestServer } from "../support/harness.js";
-import { ConnectionRefusedError, type Server } from "../../src/index.js";
+import { ConnectionRefusedError, Server } from "../../src/index.js";
 import type { MsgpackCodec } from "../../src/socket/protocol/msgpack.js";
 import { bytesOf, emitAck, Inbox } from "./_util.js";
 
@@ -131,3 +131,7 @@ for (const mode of MODES) {
     });
   });
 }
+
+test("parser takes a name; socket.io's habit of passing the parser module is refused clearly", () => {
+  assert.throws(() => new Server({ parser: parser as "msgpack" }), /parser must be "json" or "msgpack" \(a name, not a parser module\), got an object/);
+});
