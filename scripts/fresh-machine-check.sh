@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The newcomer's first ten minutes, checked: on this machine with Debian's chromium and
-# python3-socketio (and the Redis, Kombu, requests and websocket modules the tests use with it)
+# python3-socketio (and the Redis, Kombu, requests, websocket and msgpack modules the tests use with it)
 # removed, a fresh clone of the committed tree runs the README's `npm install && npm test` with no
 # CI variable set. It passes when that command exits 0, the test runner reports no failure, and
 # nothing is skipped, cancelled or left to do: `npm test` itself has to bring what its tests need
@@ -17,7 +17,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 repo=$(git -C "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" rev-parse --show-toplevel)
-packages=(chromium python3-socketio python3-redis python3-kombu python3-requests python3-websocket)
+packages=(chromium python3-socketio python3-redis python3-kombu python3-requests python3-websocket python3-msgpack)
 work=$(mktemp -d /tmp/sockjet-fresh-XXXXXX)
 log="$work/npm.log"
 

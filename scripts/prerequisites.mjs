@@ -4,7 +4,8 @@
 // - Chromium for test/browser: $CHROMIUM_PATH, or Debian's `chromium` (/usr/bin/chromium);
 // - python-socketio for the Python interop tests in test/cluster, importable by $PYTHON (default
 //   /usr/bin/python3): Debian's python3-socketio, with python3-redis and python3-kombu for its
-//   write-only managers and python3-requests and python3-websocket for its client's transports;
+//   write-only managers, python3-requests and python3-websocket for its client's transports and
+//   python3-msgpack for its msgpack serializer;
 // - redis-server and redis-cli, which test/cluster/redis-cluster.test.ts runs itself;
 // - Redis, RabbitMQ and NATS answering at REDIS_URL, AMQP_URL and NATS_URL (default: their ports
 //   on 127.0.0.1).
@@ -23,8 +24,8 @@ import net from "node:net";
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEBIAN_PYTHON = "/usr/bin/python3";
 const PYTHON = process.env.PYTHON ?? DEBIAN_PYTHON;
-const PYTHON_MODULES = "socketio, redis, kombu, requests, websocket";
-const PYTHON_PACKAGES = ["python3-socketio", "python3-redis", "python3-kombu", "python3-requests", "python3-websocket"];
+const PYTHON_MODULES = "socketio, redis, kombu, requests, websocket, msgpack";
+const PYTHON_PACKAGES = ["python3-socketio", "python3-redis", "python3-kombu", "python3-requests", "python3-websocket", "python3-msgpack"];
 
 /** The brokers, each with the Debian package of its server and the command that starts it locally. */
 const BROKERS = [
@@ -115,7 +116,7 @@ if (!executable(CHROMIUM_PATH)) {
 }
 if (!succeeds(PYTHON, ["-c", `import ${PYTHON_MODULES}`])) {
   if (PYTHON !== DEBIAN_PYTHON) {
-    log(`${PYTHON_MODULES} are not all importable by PYTHON=${PYTHON}; install them for it (pip install python-socketio redis kombu requests websocket-client), or unset PYTHON to use Debian's python3`);
+    log(`${PYTHON_MODULES} are not all importable by PYTHON=${PYTHON}; install them for it (pip install python-socketio redis kombu requests websocket-client msgpack), or unset PYTHON to use Debian's python3`);
     process.exit(1);
   }
   missing.push(["python-socketio", "the Python interop tests in test/cluster", PYTHON_PACKAGES]);
