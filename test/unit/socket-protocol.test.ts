@@ -330,15 +330,15 @@ test("INVALID_FORMAT: attachments prefix, ack id", () => {
 // hit limit take the place of the clock (quadratic work on 200,000 digits still never ends).
 const MUTATING = process.env.STRYKER_NAMESPACE !== undefined;
 
-test("a 10 MB run of digits is rejected quickly", () => {
+// No clock here (the machines are shared): a parser that went back over the digits for each one
+// would not finish 10 MB within the runner's per-test timeout, which is the check.
+test("a 10 MB run of digits is rejected", () => {
   const length = MUTATING ? 200_000 : 10_000_000;
   const digits = "1".repeat(length);
-  const started = performance.now();
   expectError(decodeOne(`3${digits}[]`), "INVALID_FORMAT");
   expectError(decodeOne(`5${digits}`), "INVALID_FORMAT"); // no "-"
   expectError(decodeOne(`5${digits}-[]`), "TOO_MANY_ATTACHMENTS");
   expectError(decodeOne(`5${"0".repeat(length)}-[]`), "INVALID_FORMAT"); // zero
-  if (!MUTATING) assert.ok(performance.now() - started < 2000);
 });
 
 test("INVALID_JSON", () => {
