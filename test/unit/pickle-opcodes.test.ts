@@ -331,3 +331,30 @@ test("truncated arguments of every width are refused, never read past the end", 
   assert.ok(viewResult.ok);
   assert.equal(viewResult.value, 0x0201);
 });
+
+test("zero-length LONG4 and BINSTRING are values, not refusals", () => {
+  assert.equal(value(0x8b, ...u32(0)), 0);
+  assert.equal(value(0x54, ...u32(0)), "");
+});
+
+test("a 1 MB LONG4 is Infinity without reading it byte by byte (the cut-off, not the clock, is what is checked: without it this takes minutes)", () => {
+  const big = new Uint8Array(1 + 4 + 1_000_000 + 1);
+  big[0] = 0x8b;
+  new DataView(big.buffer).setInt32(1, 1_000_000, true);
+  big.fill(0x11, 5, 5 + 1_000_000);
+  big[big.length - 1] = 0x2e;
+  assert.deepEqual(decodePickle(big), { ok: true, value: Number.POSITIVE_INFINITY, tuples: new Set() });
+});
+
+test("an APPENDS too large for one push call is a malformed pickle, not an exception", () => {
+  const n = 300_000;
+  const input = new Uint8Array(n + 4);
+  input[0] = 0x5d;
+  input[1] = 0x28;
+  input.fill(0x4e, 2, n + 2);
+  input[n + 2] = 0x65;
+  input[n + 3] = 0x2e;
+  const result = decodePickle(input);
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.match(result.message, /^malformed pickle: /);
+});
