@@ -73,6 +73,7 @@ export default {
       "test/unit/static-resolve.test.ts",
       "test/unit/polling-bodies.test.ts",
       "test/unit/websocket-frames.test.ts",
+      "test/unit/payload-lengths-v3.test.ts",
       "test/cluster/codecs.test.ts",
     ],
     nodeArgs: ["--import", "tsx"],
