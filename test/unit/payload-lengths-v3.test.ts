@@ -33,3 +33,12 @@ test("XHR2 payload: a length with no digits is INVALID_LENGTH, not an empty pack
   assert.deepEqual(decodeBinaryPayloadV3(new Uint8Array([0, 255, ...ascii("4a")])), { ok: false, code: "INVALID_LENGTH" });
   assert.deepEqual(decodeBinaryPayloadV3(new Uint8Array([1, 255, 4, 1])), { ok: false, code: "INVALID_LENGTH" });
 });
+
+test("text payload: a character just above '9' in a length is refused, not read as 11", () => {
+  // '0;' would be 0 * 10 + 11 if ';' counted as a digit, and the 11 characters would decode.
+  assert.deepEqual(decodeTextPayloadV3("0;:4abcdefghij"), { ok: false, code: "INVALID_LENGTH" });
+});
+
+test("text payload: an entry with no length digits is refused, also when a valid entry follows", () => {
+  assert.deepEqual(decodeTextPayloadV3(":2:4x"), { ok: false, code: "INVALID_LENGTH" });
+});
