@@ -57,7 +57,7 @@ export class DetachedRequest implements EngineRequest {
     for (let at = 0; at < packed.length; ) {
       const end = packed.indexOf("\n", at);
       const colon = packed.indexOf(":", at);
-      out[packed.slice(at, colon)] = packed.slice(colon + 1, end);
+      setOwn(out, packed.slice(at, colon), packed.slice(colon + 1, end));
       at = end + 1;
     }
     return out;
@@ -65,6 +65,16 @@ export class DetachedRequest implements EngineRequest {
   detach(): EngineRequest {
     return this;
   }
+}
+
+/**
+ * `record[key] = value`, except that a key named `__proto__` (a header or query parameter anyone
+ * can send) becomes an own property like any other instead of an assignment to the prototype,
+ * which for a string value is silently ignored.
+ */
+export function setOwn(record: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
 }
 
 /** Builds a DetachedRequest's header string: add() lower-case names with their joined values. */

@@ -10,7 +10,7 @@ import * as zlib from "node:zlib";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
 import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../engine/http.js";
-import { DetachedRequest, PackedHeaders, pathOf } from "../engine/http.js";
+import { DetachedRequest, PackedHeaders, pathOf, setOwn } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import { serveStatic, type StaticFiles } from "./static.js";
 import { buildFrame, buildTextFrame } from "./ws-frame.js";
@@ -59,7 +59,7 @@ class NodeRequest implements EngineRequest {
     if (this._headers === null) {
       const out: Record<string, string> = {};
       for (const [key, value] of Object.entries(this.raw.headers)) {
-        if (value !== undefined) out[key] = Array.isArray(value) ? value.join(", ") : value;
+        if (value !== undefined) setOwn(out, key, Array.isArray(value) ? value.join(", ") : value);
       }
       this._headers = out;
     }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from "n
 import type { Duplex } from "node:stream";
 import { EngineServer, type EngineHandler } from "../engine/server.js";
 import { EngineSocket, type CloseReason } from "../engine/socket.js";
-import { parseQuery, type TopicPublisher, type WebSocketPeer } from "../engine/http.js";
+import { parseQuery, setOwn, type TopicPublisher, type WebSocketPeer } from "../engine/http.js";
 import { OutPacket } from "../engine/out-packet.js";
 import { PacketType as EnginePacketType } from "../engine/protocol/packet.js";
 import { TimerEntry, type TimerTarget } from "../engine/timers.js";
@@ -53,7 +53,7 @@ const ENGINE_QUERY_KEYS = new Set(["EIO", "transport", "t", "sid", "b64", "j"]);
 /** The handshake's query without Engine.IO's parameters (the main-namespace auth of v3 clients). */
 function handshakeQuery(url: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of parseQuery(url)) if (!ENGINE_QUERY_KEYS.has(key)) out[key] = value;
+  for (const [key, value] of parseQuery(url)) if (!ENGINE_QUERY_KEYS.has(key)) setOwn(out, key, value);
   return out;
 }
 

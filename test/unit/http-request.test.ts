@@ -87,3 +87,13 @@ test("pathOf: the path before the query", () => {
   assert.equal(pathOf("?a"), "");
   assert.equal(pathOf("/a?b?c"), "/a");
 });
+
+test("a header named __proto__ is an own header like any other, and no prototype changes", () => {
+  const packed = new PackedHeaders();
+  packed.add("__proto__", "x");
+  packed.add("host", "a.test");
+  const headers = new DetachedRequest("GET", "/", packed, "", false).headers();
+  assert.deepEqual(Object.keys(headers), ["__proto__", "host"]);
+  assert.equal(Object.getOwnPropertyDescriptor(headers, "__proto__")?.value, "x");
+  assert.equal(Object.getPrototypeOf(headers), Object.prototype);
+});
