@@ -74,6 +74,7 @@ export default {
       "test/unit/polling-bodies.test.ts",
       "test/unit/websocket-frames.test.ts",
       "test/unit/payload-lengths-v3.test.ts",
+      "test/unit/msgpack-protocol.test.ts",
       "test/cluster/codecs.test.ts",
     ],
     nodeArgs: ["--import", "tsx"],
