@@ -782,3 +782,11 @@ for (const levels of [0, 100]) {
     assert.equal(deconstruct(limited, depth - 1).ok, false);
   });
 }
+
+test("with maxAttachments: Infinity, an attachment count beyond Number.MAX_SAFE_INTEGER is still INVALID_FORMAT", () => {
+  // The safe-integer check is the only one left when the count limit is lifted (a mutation survivor
+  // otherwise: with a finite limit the count check refuses such counts first).
+  const decoder = new Decoder({ maxAttachments: Number.POSITIVE_INFINITY });
+  expectError(decodeOne(`5${"9".repeat(17)}-["e",{"_placeholder":true,"num":0}]`, decoder), "INVALID_FORMAT");
+  expectError(decodeOne(`5${"9".repeat(16)}-["e",{"_placeholder":true,"num":0}]`, decoder), "INVALID_FORMAT");
+});
