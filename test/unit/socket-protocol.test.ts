@@ -790,3 +790,12 @@ test("with maxAttachments: Infinity, an attachment count beyond Number.MAX_SAFE_
   expectError(decodeOne(`5${"9".repeat(17)}-["e",{"_placeholder":true,"num":0}]`, decoder), "INVALID_FORMAT");
   expectError(decodeOne(`5${"9".repeat(16)}-["e",{"_placeholder":true,"num":0}]`, decoder), "INVALID_FORMAT");
 });
+
+test("a bad placeholder inside an object is refused even when the announced count is otherwise met", () => {
+  // One good placeholder makes the count right; the second one, out of range or repeated, sits in
+  // an object (not an array), so it is the object branch of the scan that must report it.
+  for (const second of ['{"_placeholder":true,"num":7}', '{"_placeholder":true,"num":0}']) {
+    const result = decodeOne(`51-["e",{"a":{"_placeholder":true,"num":0},"b":${second}}]`);
+    assert.equal(result.ok, false, second);
+  }
+});
