@@ -799,3 +799,10 @@ test("a bad placeholder inside an object is refused even when the announced coun
     assert.equal(result.ok, false, second);
   }
 });
+
+test("an EVENT whose payload is a string or an array-like object is INVALID_PAYLOAD", () => {
+  // Their [0] is a string ("h", "e"), so only the array check refuses them (a mutation survivor).
+  for (const text of ['2"hello"', '2{"0":"e","length":1}', '2"e"']) {
+    expectError(decodeOne(text), "INVALID_PAYLOAD");
+  }
+});
