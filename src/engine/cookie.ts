@@ -8,7 +8,7 @@ import type { CookieOptions } from "./options.js";
 
 /** RFC 6265 cookie-name: an HTTP token. */
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 6265 path-value: any CHAR except controls and `;`. */
+/** RFC 6265 path-value: every CHAR except controls and `;`. */
 const PATH = /^[\u0020-\u003A\u003D-\u007E]*$/;
 /** RFC 6265 domain-value (a host name, optionally with the leading dot older browsers used). */
 const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
