@@ -10,12 +10,12 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { WebSocket } from "ws";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { DELIBERATE_REFUSAL, FAILING_NAMESPACE, JSON_BOMB, SECRET } from "../integrations/fixtures/failing-hooks.js";
 import { emitAck, within } from "../e2e/_util.js";
 import { sleep } from "./harness.js";
 import { joinMain, openRawSession, type RawSession, type RawTransport } from "./raw-session.js";
+import { wsRefusal } from "../engine/raw-client.js";
 
 const WAIT = 10_000;
 const POLLING = "/socket.io/?EIO=4&transport=polling";
@@ -37,26 +37,6 @@ function assertNoLeak(texts: readonly string[], what: string): void {
     assert.ok(!text.includes(SECRET), `${what}: the error's text reached the client: ${text.slice(0, 300)}`);
     assert.ok(!/\n\s+at |\bat .*\.[jt]s:\d+/.test(text), `${what}: a stack trace reached the client: ${text.slice(0, 300)}`);
   }
-}
-
-/** The status and body of a WebSocket handshake the server refuses (fails if it is accepted). */
-function wsHandshakeRefusal(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once("unexpected-response", (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-        ws.terminate();
-      });
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      reject(new Error(`the handshake ${url} was accepted`));
-    });
-    ws.on("error", () => {});
-  });
 }
 
 export function runFailureScenarios(ctx: FailureContext): void {
@@ -81,10 +61,10 @@ export function runFailureScenarios(ctx: FailureContext): void {
         const body = await polling.text();
         assert.equal(polling.status, 403, `polling, ${fail}`);
         assert.equal(body, FORBIDDEN);
-        const ws = await within(wsHandshakeRefusal(`${ctx.url().replace(/^http/, "ws")}${WEBSOCKET}&fail=${fail}`), WAIT, "WebSocket refusal");
+        const ws = await within(wsRefusal(`${ctx.url().replace(/^http/, "ws")}${WEBSOCKET}&fail=${fail}`), WAIT, "WebSocket refusal");
         assert.equal(ws.status, 403, `WebSocket, ${fail}`);
-        assert.equal(ws.body, FORBIDDEN);
-        assertNoLeak([body, ws.body], `allowRequest ${fail}`);
+        assert.equal(ws.text, FORBIDDEN);
+        assertNoLeak([body, ws.text], `allowRequest ${fail}`);
       }
       await logged(["allowRequest threw; refusing"]);
       await bystanderEchoes();
@@ -96,10 +76,10 @@ export function runFailureScenarios(ctx: FailureContext): void {
         const body = await polling.text();
         assert.equal(polling.status, 400, `polling, ${fail}: ${body.slice(0, 300)}`);
         assert.equal(body, BAD_REQUEST);
-        const ws = await within(wsHandshakeRefusal(`${ctx.url().replace(/^http/, "ws")}${WEBSOCKET}&fail=${fail}`), WAIT, "WebSocket refusal");
-        assert.equal(ws.status, 400, `WebSocket, ${fail}: ${ws.body.slice(0, 300)}`);
-        assert.equal(ws.body, BAD_REQUEST);
-        assertNoLeak([body, ws.body], `generateId, ${fail}`);
+        const ws = await within(wsRefusal(`${ctx.url().replace(/^http/, "ws")}${WEBSOCKET}&fail=${fail}`), WAIT, "WebSocket refusal");
+        assert.equal(ws.status, 400, `WebSocket, ${fail}: ${ws.text.slice(0, 300)}`);
+        assert.equal(ws.text, BAD_REQUEST);
+        assertNoLeak([body, ws.text], `generateId, ${fail}`);
       }
       await logged(["request failed", "upgrade request failed"]);
       await bystanderEchoes();

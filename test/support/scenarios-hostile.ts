@@ -25,6 +25,7 @@ import { emitAck, Inbox, within } from "../e2e/_util.js";
 import { disconnectReasons, sleep, TRANSPORT_MODES, waitConnect, type TransportMode } from "./harness.js";
 import { parseResponse, rawRequest, traversalProbes, type RawHttpResponse } from "./raw-request.js";
 import type { Fixture, RunningFixture } from "./scenarios.js";
+import { wsRefusal } from "../engine/raw-client.js";
 import { runFailureScenarios } from "./scenarios-failures.js";
 import { runLimitScenarios } from "./scenarios-limits.js";
 
@@ -408,30 +409,10 @@ async function expectRefused(url: string, origin: string): Promise<void> {
     ["WebSocket", wsBase],
     ["upgrade of a polling session", `${wsBase}&sid=${encodeURIComponent(sid)}`],
   ] as const) {
-    const refusal = await within(wsRefusal(wsUrl, origin), WAIT, `${what} refusal for ${origin}`);
+    const refusal = await within(wsRefusal(wsUrl, { origin }), WAIT, `${what} refusal for ${origin}`);
     assert.equal(refusal.status, 403, `${what} from ${origin}`);
-    assert.deepEqual(JSON.parse(refusal.body), FORBIDDEN, `${what} from ${origin}`);
+    assert.deepEqual(refusal.body, FORBIDDEN, `${what} from ${origin}`);
   }
-}
-
-/** The status and body of a refused WebSocket handshake. */
-function wsRefusal(url: string, origin: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: { origin } });
-    ws.once("unexpected-response", (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-        ws.terminate();
-      });
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      reject(new Error(`the upgrade from ${origin} was accepted`));
-    });
-    ws.on("error", () => {});
-  });
 }
 
 /** The text messages of a raw WebSocket, in order. */
