@@ -6,19 +6,10 @@
 // src/socket/protocol/packet.ts; the decoder never throws and is reusable after an error. Every
 // complete packet is re-encoded, decoded again and encoded again: the two encodings are the same.
 
-import { Decoder, encodePacket, type DecodeErrorCode, type Packet } from "../../src/socket/protocol/packet.js";
+import { DECODE_ERROR_CODES, Decoder, encodePacket, type DecodeErrorCode, type Packet } from "../../src/socket/protocol/packet.js";
 import { byteAt, check, checkResult, sameBytes, target } from "./harness.js";
 
-export const SOCKET_CODES: ReadonlySet<DecodeErrorCode> = new Set<DecodeErrorCode>([
-  "INVALID_TYPE",
-  "INVALID_FORMAT",
-  "INVALID_JSON",
-  "INVALID_PAYLOAD",
-  "INVALID_ATTACHMENTS",
-  "UNEXPECTED_BINARY",
-  "TOO_MANY_ATTACHMENTS",
-  "TOO_DEEP",
-]);
+export const SOCKET_CODES: ReadonlySet<DecodeErrorCode> = new Set<DecodeErrorCode>(DECODE_ERROR_CODES);
 
 /** The input as Engine.IO messages (see the header comment). */
 export function messagesOf(input: Buffer): (string | Uint8Array)[] {

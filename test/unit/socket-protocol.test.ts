@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  DECODE_ERROR_CODES,
   Decoder,
   PacketType,
   defaultJson,
@@ -474,16 +475,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const CODES: ReadonlySet<string> = new Set([
-  "INVALID_TYPE",
-  "INVALID_FORMAT",
-  "INVALID_JSON",
-  "INVALID_PAYLOAD",
-  "INVALID_ATTACHMENTS",
-  "UNEXPECTED_BINARY",
-  "TOO_MANY_ATTACHMENTS",
-  "TOO_DEEP",
-]);
+const CODES: ReadonlySet<string> = new Set(DECODE_ERROR_CODES);
 
 const TOKENS = [
   "0", "1", "2", "3", "4", "5", "6", "7", "9", "-", "/", ",", "[", "]", "{", "}", '"', ":", " ", "\\",

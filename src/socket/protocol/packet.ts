@@ -162,15 +162,19 @@ function unserializable(error: unknown): EncodeResult {
   return { ok: false, code: "UNSERIALIZABLE", message: error instanceof Error ? error.message : String(error), cause: error };
 }
 
-export type DecodeErrorCode =
-  | "INVALID_TYPE"
-  | "INVALID_FORMAT"
-  | "INVALID_JSON"
-  | "INVALID_PAYLOAD"
-  | "INVALID_ATTACHMENTS"
-  | "UNEXPECTED_BINARY"
-  | "TOO_MANY_ATTACHMENTS"
-  | "TOO_DEEP";
+/** Every code a Socket.IO decoder (JSON or msgpack) fails with: the documented answers to bad input. */
+export const DECODE_ERROR_CODES = [
+  "INVALID_TYPE",
+  "INVALID_FORMAT",
+  "INVALID_JSON",
+  "INVALID_PAYLOAD",
+  "INVALID_ATTACHMENTS",
+  "UNEXPECTED_BINARY",
+  "TOO_MANY_ATTACHMENTS",
+  "TOO_DEEP",
+] as const;
+
+export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
 
 export type DecodeResult = { ok: true; packet: Packet | null } | { ok: false; code: DecodeErrorCode; message: string };
 
