@@ -5,13 +5,14 @@ export { Server } from "./socket/server.js";
 export { RESERVED_EVENTS } from "./socket/protocol/packet.js";
 export { Namespace, on, type ScopedEmitOptions } from "./socket/namespace.js";
 export { Args, args } from "./socket/args.js";
-export { SockjetError, TimeoutError, ConnectionRefusedError, SOCKJET_ERROR_CODES, type SockjetErrorCode } from "./socket/errors.js";
+export { SockjetError, TimeoutError, ConnectionRefusedError, ClusterQueryError, SOCKJET_ERROR_CODES, type SockjetErrorCode } from "./socket/errors.js";
 export { DISCONNECT_REASONS } from "./socket/types.js";
 export type {
   AckCallback,
   AnyNamespaceHandler,
   CallOptions,
   CatchAllHandler,
+  ClusterQueryOptions,
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
@@ -22,7 +23,10 @@ export type {
   EventData,
   EventHandler,
   EventsMap,
+  FetchSocketsOptions,
   ServerOptions,
+  ServerSideEmitOptions,
+  ServerSideHandler,
 } from "./socket/types.js";
 export type { JsonCodec } from "./socket/protocol/packet.js";
 export { InMemoryManager } from "./manager/memory.js";
@@ -34,6 +38,11 @@ export type {
   RoomOperation,
   CloseRoomOperation,
   DisconnectOperation,
+  ClusterQueries,
+  QueryHost,
+  ServerSideEmit,
+  SocketDescription,
+  SocketQuery,
 } from "./manager/manager.js";
 export type { EngineOptions, CorsOptions, CookieOptions, CompressionOptions, TransportName } from "./engine/options.js";
 export type { StaticFiles, StaticTarget } from "./runtime/static.js";

@@ -46,7 +46,7 @@ export interface DisconnectOperation {
 export type Operation = EmitOperation | RoomOperation | CloseRoomOperation | DisconnectOperation;
 
 /** What the server offers a manager: delivery to, and control of, the clients connected to this process. */
-export interface ManagerHost {
+export interface ManagerHost extends QueryHost {
   /** Encodes the event once and writes it to each local sid in `sids` (sids that are not local are skipped). */
   deliver(namespace: string, sids: Iterable<string>, event: string, args: unknown[]): void;
   /**
@@ -76,7 +76,7 @@ export interface ManagerHost {
   logger?: Logger;
 }
 
-export interface ClientManager {
+export interface ClientManager extends ClusterQueries {
   /** True when every client this manager can reach is connected to this process (no broker). */
   readonly local: boolean;
   /** Called once by the server that owns this manager. */
@@ -94,4 +94,83 @@ export interface ClientManager {
   /** Namespaces with at least one local client. */
   getNamespaces(): string[];
   close(): Promise<void>;
+}
+
+// ---- The cluster seen whole: queries and server-side events ------------------------------------------
+//
+// getRooms / getParticipants above answer for this process only. The queries below answer for the
+// whole cluster; the Server's async methods (fetchSockets, fetchRooms, fetchParticipants, allRooms,
+// serverSideEmit, serverSideEmitWithAck, serverCount) are thin calls onto them.
+//
+//   fetchSockets(query, timeout?)   the sockets matching `query` on every server, with their rooms
+//                                   and (unless query.data is false) their session data
+//   allRooms(namespace, timeout?)   every room of the namespace on every server, sid rooms included
+//                                   (socket.io's allRooms)
+//   serverSideEmit(emit, timeout?)  runs the server-side handler of `emit.event` on every OTHER
+//                                   server (never this one, as socket.io); with emit.ack, resolves
+//                                   with one reply per other server, in arrival order; without,
+//                                   resolves [] once the message is handed to the broker
+//   serverCount()                   the servers this one knows to be alive, itself included
+//
+// Local answers: a manager answers for this process with InMemoryManager.localSockets() and
+// localRooms() (room membership is the manager's own), asking the host for each sid's session data
+// (ManagerHost.socketData) and for a server-side event's reply (ManagerHost.serverSideEvent).
+// InMemoryManager answers every query locally and at once (one server: nothing to wait for).
+//
+// Failure answer, the same for every query: when a server the manager expected (see
+// serverCount) does not answer within the timeout, or the request cannot be published, or this
+// server is cut from the broker, the promise rejects with ClusterQueryError (code
+// CLUSTER_INCOMPLETE), whose `expected`, `answered` and `partial` (the merged answers that did
+// arrive, this server's own included) say what is known. A timeout left undefined is the
+// manager's default (PubSubManager's `queryTimeout`, 5000 ms).
+
+/** Which sockets fetchSockets returns: in one namespace, members of any of `rooms` (null: all), minus `except`'s members. */
+export interface SocketQuery {
+  namespace: string;
+  /** null: every socket of the namespace. A sid is its own room. */
+  rooms: readonly string[] | null;
+  /** Sockets in any of these rooms are left out (socket.io's `except`). */
+  except: readonly string[];
+  /** Include each socket's session data (default true); false keeps the answers small (fetchParticipants). */
+  data?: boolean;
+}
+
+/** One socket as a cluster query returns it (socket.io's RemoteSocket: id, rooms, data). */
+export interface SocketDescription {
+  sid: string;
+  namespace: string;
+  /** Its rooms, its own room (the sid) first. */
+  rooms: string[];
+  /** Its session data (Server.getSession), or undefined when the query asked for none or nothing was saved. */
+  data: unknown;
+  /** The id of the server that holds it (PubSubManager.hostId; "local" for the in-memory manager). */
+  server: string;
+}
+
+/** A server-side event sent to the other servers of the cluster. */
+export interface ServerSideEmit {
+  namespace: string;
+  event: string;
+  args: unknown[];
+  /** Collect one reply from every other server (serverSideEmitWithAck). */
+  ack: boolean;
+}
+
+/** What the server offers a manager for cluster queries (optional: a host without them answers undefined / no handler). */
+export interface QueryHost {
+  /** The session data of a local sid (undefined when it has none or is not here). */
+  socketData?(namespace: string, sid: string): unknown;
+  /**
+   * Runs this server's handler of a server-side event sent by server `from`. Resolves with its
+   * return value (undefined when there is no handler); rejects when the handler throws or rejects.
+   */
+  serverSideEvent?(namespace: string, event: string, args: unknown[], from: string): Promise<unknown>;
+}
+
+/** The cluster-wide queries every client manager answers (see the comment block above). */
+export interface ClusterQueries {
+  fetchSockets(query: SocketQuery, timeout?: number): Promise<SocketDescription[]>;
+  allRooms(namespace: string, timeout?: number): Promise<string[]>;
+  serverSideEmit(emit: ServerSideEmit, timeout?: number): Promise<unknown[]>;
+  serverCount(): number;
 }

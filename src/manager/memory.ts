@@ -2,7 +2,7 @@
 // A client is always in its own room (its sid); that room is implicit, so a client that joins no
 // other room costs one map entry and no Set.
 
-import type { ClientManager, EmitOperation, ManagerHost, Operation } from "./manager.js";
+import type { ClientManager, EmitOperation, ManagerHost, Operation, ServerSideEmit, SocketDescription, SocketQuery } from "./manager.js";
 
 class NamespaceRooms {
   /** sid → the explicit rooms it is in (null until it joins one). */
@@ -73,6 +73,49 @@ export class InMemoryManager implements ClientManager {
 
   getNamespaces(): string[] {
     return [...this.namespaces.keys()];
+  }
+
+  // ---- cluster queries: one server, so every answer is local and complete --------------------------
+
+  async fetchSockets(query: SocketQuery, _timeout?: number): Promise<SocketDescription[]> {
+    return this.localSockets(query, "local");
+  }
+
+  async allRooms(namespace: string, _timeout?: number): Promise<string[]> {
+    return this.localRooms(namespace);
+  }
+
+  /** No other server to run the handler: resolves [] (socket.io's serverSideEmit never runs the sender's own handlers). */
+  async serverSideEmit(_emit: ServerSideEmit, _timeout?: number): Promise<unknown[]> {
+    return [];
+  }
+
+  serverCount(): number {
+    return 1;
+  }
+
+  /** This process's answer to a fetchSockets query; `server` names this server in each description. */
+  localSockets(query: SocketQuery, server: string): SocketDescription[] {
+    const ns = this.namespaces.get(query.namespace);
+    if (ns === undefined) return [];
+    const excluded = new Set<string>();
+    for (const room of query.except) for (const sid of this.getParticipants(query.namespace, room)) excluded.add(sid);
+    const sids = query.rooms === null ? ns.members.keys() : new Set(query.rooms.flatMap((room) => this.getParticipants(query.namespace, room)));
+    const withData = query.data !== false;
+    const out: SocketDescription[] = [];
+    for (const sid of sids) {
+      if (excluded.has(sid)) continue;
+      const data = withData ? this.host?.socketData?.(query.namespace, sid) : undefined;
+      out.push({ sid, namespace: query.namespace, rooms: this.getRooms(query.namespace, sid), data, server });
+    }
+    return out;
+  }
+
+  /** Every room of a namespace among this process's clients, each sid's own room included (socket.io's allRooms). */
+  localRooms(namespace: string): string[] {
+    const ns = this.namespaces.get(namespace);
+    if (ns === undefined) return [];
+    return [...new Set([...ns.members.keys(), ...ns.rooms.keys()])];
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Errors with stable codes. Every code is listed in the README ("Errors"); a test keeps the two in sync.
 
-export const SOCKJET_ERROR_CODES = ["ACK_TIMEOUT", "DISCONNECTED", "UNKNOWN_SID", "CONNECTION_REFUSED", "INVALID_ARGUMENT", "ENCODE_FAILED"] as const;
+export const SOCKJET_ERROR_CODES = ["ACK_TIMEOUT", "DISCONNECTED", "UNKNOWN_SID", "CONNECTION_REFUSED", "INVALID_ARGUMENT", "ENCODE_FAILED", "CLUSTER_INCOMPLETE"] as const;
 export type SockjetErrorCode = (typeof SOCKJET_ERROR_CODES)[number];
 
 export class SockjetError extends Error {
@@ -38,5 +38,27 @@ export class ConnectionRefusedError extends SockjetError {
   /** The CONNECT_ERROR payload sent to the client. */
   toPayload(): { message: string; data?: unknown } {
     return this.data === undefined ? { message: this.message } : { message: this.message, data: this.data };
+  }
+}
+
+/**
+ * A cluster-wide query (fetchSockets, fetchRooms, fetchParticipants, allRooms,
+ * serverSideEmitWithAck) did not get the answer of every server it expected: one did not reply
+ * within the timeout, the request could not be published, or this server is cut from the broker.
+ * `partial` holds what did arrive, merged as the full answer would have been (this server's own
+ * answer included).
+ */
+export class ClusterQueryError<T = unknown> extends SockjetError {
+  constructor(
+    message: string,
+    /** How many other servers were asked. */
+    readonly expected: number,
+    /** How many of them answered in time. */
+    readonly answered: number,
+    readonly partial: T,
+    options?: { cause?: unknown },
+  ) {
+    super("CLUSTER_INCOMPLETE", message, options);
+    this.name = "ClusterQueryError";
   }
 }

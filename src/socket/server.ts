@@ -15,10 +15,10 @@ import { Decoder, defaultJson, encodePacket, MAX_DEPTH, PacketType, RESERVED_EVE
 import { MsgpackCodec } from "./protocol/msgpack.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
 import { Namespace } from "./namespace.js";
-import { ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
+import { ClusterQueryError, ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
 import { fromArgList, toArgList } from "./args.js";
 import { InMemoryManager } from "../manager/memory.js";
-import type { ClientManager, ManagerHost } from "../manager/manager.js";
+import type { ClientManager, ManagerHost, SocketDescription } from "../manager/manager.js";
 import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
 import { FetchEngineAdapter, type FetchHandler, type FetchHandlerOptions } from "../runtime/fetch.js";
 import type {
@@ -26,6 +26,7 @@ import type {
   AnyNamespaceHandler,
   CallOptions,
   CatchAllHandler,
+  ClusterQueryOptions,
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
@@ -35,7 +36,10 @@ import type {
   Environ,
   EventHandler,
   EventsMap,
+  FetchSocketsOptions,
   ServerOptions,
+  ServerSideEmitOptions,
+  ServerSideHandler,
 } from "./types.js";
 import type { EmitRest, EventNames } from "./typing.js";
 import type { Logger } from "../util/logger.js";
@@ -116,6 +120,8 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly subscribers = new Map<string, number>();
   private ownHttpServer: HttpServer | null = null;
   private readonly ready: Promise<void>;
+  /** Server-side event handlers by namespace, then event (onServerSideEvent). */
+  private readonly serverSideHandlers = new Map<string, Map<string, ServerSideHandler>>();
 
   constructor(options: ServerOptions = {}) {
     this.engine = new EngineServer(options);
@@ -321,6 +327,90 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   /** Sids of local clients in a room (or the whole namespace). */
   participants(namespace = "/", room: string | null = null): string[] {
     return this.manager.getParticipants(namespace, room);
+  }
+
+  // ---- the cluster seen whole (docs/cluster.md) ----------------------------------------------------
+  // The sync rooms() and participants() above answer for this process; these answer for every
+  // server of the cluster (the same thing under the in-memory manager). A server that does not
+  // answer in time rejects the query with ClusterQueryError (CLUSTER_INCOMPLETE).
+
+  /** The sockets in a namespace (or its rooms) on every server, with their rooms and session data (socket.io's fetchSockets). */
+  async fetchSockets(options: FetchSocketsOptions = {}): Promise<SocketDescription[]> {
+    await this.ready;
+    const rooms = list(options.room);
+    return this.manager.fetchSockets(
+      { namespace: options.namespace ?? "/", rooms: options.room === undefined ? null : rooms, except: list(options.except), data: options.data ?? true },
+      options.timeout,
+    );
+  }
+
+  /**
+   * The rooms of a sid wherever it is connected ([] when no server has it). A sid lives on one
+   * server: once that server answered, the answer is complete even if another one did not.
+   */
+  async fetchRooms(sid: string, namespace = "/", options: ClusterQueryOptions = {}): Promise<string[]> {
+    await this.ready;
+    if (this.localSocket(namespace, sid) !== null) return this.manager.getRooms(namespace, sid);
+    try {
+      const found = await this.manager.fetchSockets({ namespace, rooms: [sid], except: [], data: false }, options.timeout);
+      return found.find((s) => s.sid === sid)?.rooms ?? [];
+    } catch (err) {
+      const found = err instanceof ClusterQueryError ? (err.partial as SocketDescription[]).find((s) => s.sid === sid) : undefined;
+      if (found !== undefined) return found.rooms;
+      throw err;
+    }
+  }
+
+  /** Sids in a room (or the namespace) on every server. */
+  async fetchParticipants(namespace = "/", room: string | null = null, options: ClusterQueryOptions = {}): Promise<string[]> {
+    await this.ready;
+    try {
+      const found = await this.manager.fetchSockets({ namespace, rooms: room === null ? null : [room], except: [], data: false }, options.timeout);
+      return found.map((s) => s.sid);
+    } catch (err) {
+      if (!(err instanceof ClusterQueryError)) throw err;
+      const partial = (err.partial as SocketDescription[]).map((s) => s.sid);
+      throw new ClusterQueryError(err.message, err.expected, err.answered, partial, { cause: err.cause });
+    }
+  }
+
+  /** Every room of a namespace on every server, each sid's own room included (socket.io's allRooms). */
+  async allRooms(namespace = "/", options: ClusterQueryOptions = {}): Promise<string[]> {
+    await this.ready;
+    return this.manager.allRooms(namespace, options.timeout);
+  }
+
+  /** How many servers the cluster has, this one included, as far as this server knows (1 without a broker). */
+  serverCount(): number {
+    return this.manager.serverCount();
+  }
+
+  /**
+   * Handles a server-side event sent by another server's serverSideEmit (clients cannot send these).
+   * The handler gets the data and the sender's server id; its return value is the reply to
+   * serverSideEmitWithAck.
+   */
+  onServerSideEvent(event: string, handler: ServerSideHandler, namespace = "/"): this {
+    if (typeof event !== "string" || event === "") throw new SockjetError("INVALID_ARGUMENT", "event name must be a non-empty string");
+    if (typeof handler !== "function") throw new SockjetError("INVALID_ARGUMENT", "handler must be a function");
+    let handlers = this.serverSideHandlers.get(namespace);
+    if (handlers === undefined) this.serverSideHandlers.set(namespace, (handlers = new Map()));
+    handlers.set(event, handler);
+    return this;
+  }
+
+  /** Sends an event to every other server of the cluster (not to this one, nor to clients). */
+  async serverSideEmit(event: string, data?: unknown, options: ServerSideEmitOptions = {}): Promise<void> {
+    if (typeof event !== "string" || event === "") throw new SockjetError("INVALID_ARGUMENT", "event name must be a non-empty string");
+    await this.ready;
+    await this.manager.serverSideEmit({ namespace: options.namespace ?? "/", event, args: toArgList(data), ack: false });
+  }
+
+  /** Sends an event to every other server and resolves with each one's reply (in arrival order; [] alone). */
+  async serverSideEmitWithAck(event: string, data?: unknown, options: ServerSideEmitOptions & ClusterQueryOptions = {}): Promise<unknown[]> {
+    if (typeof event !== "string" || event === "") throw new SockjetError("INVALID_ARGUMENT", "event name must be a non-empty string");
+    await this.ready;
+    return this.manager.serverSideEmit({ namespace: options.namespace ?? "/", event, args: toArgList(data), ack: true }, options.timeout);
   }
 
   // ---- Node integration ----------------------------------------------------------------------------
@@ -769,6 +859,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       client.engine.close("forced close");
     },
     isLocal: (namespace, sid) => this.localSocket(namespace, sid) !== null,
+    socketData: (namespace, sid) => this.localSocket(namespace, sid)?.session ?? undefined,
+    serverSideEvent: async (namespace, event, args, from) => {
+      const handler = this.serverSideHandlers.get(namespace)?.get(event);
+      return handler === undefined ? undefined : handler(fromArgList(args), from);
+    },
   };
 
   /**

@@ -100,6 +100,34 @@ export interface CallOptions {
   timeout?: number;
 }
 
+/** Options of the cluster-wide queries (fetchRooms, fetchParticipants, allRooms, serverSideEmitWithAck). */
+export interface ClusterQueryOptions {
+  /** Milliseconds to wait for every other server's answer (default: the manager's `queryTimeout`, 5000). */
+  timeout?: number;
+}
+
+/** Which sockets `fetchSockets` returns (socket.io's `io.in(room).except(room).fetchSockets()`). */
+export interface FetchSocketsOptions extends ClusterQueryOptions {
+  namespace?: string;
+  /** Members of any of these rooms (a sid is its own room); default every socket of the namespace. */
+  room?: string | readonly string[];
+  /** Leave out the members of these rooms. */
+  except?: string | readonly string[];
+  /** Include each socket's session data (default true). */
+  data?: boolean;
+}
+
+export interface ServerSideEmitOptions {
+  namespace?: string;
+}
+
+/**
+ * A handler of a server-side event (`onServerSideEvent`): receives the data of another server's
+ * `serverSideEmit` and the sending server's id; its return value (awaited) is this server's reply
+ * to `serverSideEmitWithAck`.
+ */
+export type ServerSideHandler = (data: unknown, from: string) => unknown;
+
 export interface ServerOptions extends EngineServerOptions {
   /** Where rooms live and how operations reach other servers (default: in-memory). */
   clientManager?: ClientManager;
