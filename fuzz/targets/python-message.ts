@@ -25,6 +25,9 @@ function wellFormed(m: ClusterMessage): boolean {
       return isString(m.namespace) && isString(m.sid);
     case "callback":
       return isString(m.to) && isString(m.request) && Array.isArray(m.args);
+    default:
+      // Queries and membership messages are sockjet's own: python-socketio's format has none.
+      return false;
   }
 }
 

@@ -15,8 +15,18 @@
 //   disconnect  {"type":"disconnect","host","namespace","sid","close"?}   (close: the whole connection)
 //   callback    {"type":"callback","host","to","request","args","attachments"?}
 //
+// Cluster queries and membership (src/manager/pubsub/queries.ts):
+//
+//   heartbeat      {"type":"heartbeat","host"}                 a server is alive (periodic, and on joining)
+//   leave          {"type":"leave","host"}                     a server is closing
+//   fetch_sockets  {"type":"fetch_sockets","host","request","namespace","rooms":[..]|null,"except":[..],"data":bool}
+//   all_rooms      {"type":"all_rooms","host","request","namespace"}
+//   server_emit    {"type":"server_emit","host","namespace","event","args","request"?,"attachments"?}
+//   response       {"type":"response","host","to","request","args":[answer],"attachments"?}
+//
 // `host` is the publisher's host id; `request` names an emit whose acknowledgements must be routed
-// back, as `callback` messages addressed (`to`) to that host. The first byte (0x00) can start
+// back, as `callback` messages addressed (`to`) to that host, or a query whose answers come back
+// as `response` messages addressed to it (a server_emit without `request` wants no answers). The first byte (0x00) can start
 // neither a pickle (0x80) nor a JSON object, so python-socketio's messages on the same channel are
 // told apart by their first byte.
 //
@@ -51,7 +61,12 @@ export type ClusterMessage =
   | { type: "enter_room" | "leave_room"; host: string; namespace: string; sid: string; room: string }
   | { type: "close_room"; host: string; namespace: string; room: string }
   | { type: "disconnect"; host: string; namespace: string; sid: string; close?: boolean }
-  | { type: "callback"; host: string; to: string; request: string; args: unknown[] };
+  | { type: "callback"; host: string; to: string; request: string; args: unknown[] }
+  | { type: "heartbeat" | "leave"; host: string }
+  | { type: "fetch_sockets"; host: string; request: string; namespace: string; rooms: string[] | null; except: string[]; data: boolean }
+  | { type: "all_rooms"; host: string; request: string; namespace: string }
+  | { type: "server_emit"; host: string; namespace: string; event: string; args: unknown[]; request?: string }
+  | { type: "response"; host: string; to: string; request: string; args: unknown[] };
 
 export type DecodedMessage = { ok: true; message: ClusterMessage } | { ok: false; message: string };
 
@@ -81,7 +96,7 @@ export function encodeMessage(message: ClusterMessage, json: JsonCodec = default
   let header: Record<string, unknown> = { ...message };
   delete header.python;
   let buffers: Uint8Array[] = [];
-  if (message.type === "emit" || message.type === "callback") {
+  if (message.type === "emit" || message.type === "callback" || message.type === "server_emit" || message.type === "response") {
     // No depth limit here (the receiving servers' Socket.IO encoder applies its own): cannot fail.
     const split = deconstruct(message.args);
     if (!split.ok) throw new Error(split.message);
@@ -177,6 +192,34 @@ export function decodeMessage(payload: Uint8Array, json: JsonCodec = defaultJson
       const { host, to, request, args } = h;
       if (!isString(to) || !isString(request) || !Array.isArray(args)) return { ok: false, message: "malformed callback" };
       return { ok: true, message: { type: "callback", host, to, request, args: args as unknown[] } };
+    }
+    case "heartbeat":
+    case "leave":
+      return { ok: true, message: { type: h.type, host: h.host } };
+    case "fetch_sockets": {
+      const { host, request, namespace, rooms, except, data } = h;
+      if (!isString(request) || !isString(namespace) || !(rooms === null || isStringList(rooms)) || !isStringList(except) || typeof data !== "boolean") {
+        return { ok: false, message: "malformed fetch_sockets" };
+      }
+      return { ok: true, message: { type: "fetch_sockets", host, request, namespace, rooms, except, data } };
+    }
+    case "all_rooms": {
+      const { host, request, namespace } = h;
+      if (!isString(request) || !isString(namespace)) return { ok: false, message: "malformed all_rooms" };
+      return { ok: true, message: { type: "all_rooms", host, request, namespace } };
+    }
+    case "server_emit": {
+      const { host, namespace, event, args, request } = h;
+      if (!isString(namespace) || !isString(event) || !Array.isArray(args)) return { ok: false, message: "malformed server_emit" };
+      if (request !== undefined && !isString(request)) return { ok: false, message: "malformed server_emit request" };
+      const message: ClusterMessage = { type: "server_emit", host, namespace, event, args: args as unknown[] };
+      if (request !== undefined) message.request = request;
+      return { ok: true, message };
+    }
+    case "response": {
+      const { host, to, request, args } = h;
+      if (!isString(to) || !isString(request) || !Array.isArray(args)) return { ok: false, message: "malformed response" };
+      return { ok: true, message: { type: "response", host, to, request, args: args as unknown[] } };
     }
     default:
       return { ok: false, message: `unknown message type ${JSON.stringify(h.type)}` };

@@ -15,9 +15,12 @@
 //
 // A server ignores its own publications when they come back (it applied them already), so no
 // client receives a message twice.
+//
+// Cluster-wide queries (fetchSockets, allRooms, serverSideEmit) and the heartbeats that tell each
+// server how many others must answer are in queries.ts.
 
 import { InMemoryManager } from "../memory.js";
-import type { EmitOperation, ManagerHost, Operation } from "../manager.js";
+import type { EmitOperation, ManagerHost, Operation, ServerSideEmit, SocketDescription, SocketQuery } from "../manager.js";
 import type { PubSubDriver } from "../driver.js";
 import type { AckCallback } from "../../socket/types.js";
 import type { JsonCodec } from "../../socket/protocol/packet.js";
@@ -25,8 +28,9 @@ import { resolveLogger, silentLogger, type Logger } from "../../util/logger.js";
 import { ClusterNode, type CallbackOperation, type ClusterErrorEvent, type ClusterEvents } from "./node.js";
 import type { ClusterMessage } from "./envelope.js";
 import { encodePythonCallback } from "../python-format.js";
+import { ClusterQueryEngine, type ClusterQueryOptions } from "./queries.js";
 
-export interface PubSubManagerOptions {
+export interface PubSubManagerOptions extends ClusterQueryOptions {
   /** The broker connection. */
   driver: PubSubDriver;
   /** Channel (Redis channel, AMQP exchange, NATS subject) shared by every server. Default "socketio", as python-socketio. */
@@ -48,6 +52,7 @@ export interface PubSubManagerOptions {
 export class PubSubManager extends InMemoryManager {
   override readonly local: boolean = false;
   private readonly node: ClusterNode;
+  private readonly queries: ClusterQueryEngine;
   private readonly explicitLogger: Logger | null;
   private started: Promise<void> | null = null;
 
@@ -65,6 +70,16 @@ export class PubSubManager extends InMemoryManager {
       ...(options.onError !== undefined ? { onError: options.onError } : {}),
       onMessage: (message) => this.onClusterMessage(message),
     });
+    this.queries = new ClusterQueryEngine(
+      this.node,
+      {
+        sockets: (query) => this.localSockets(query, this.hostId),
+        rooms: (namespace) => this.localRooms(namespace),
+        serverSideEvent: async (namespace, event, args, from) => this.host?.serverSideEvent?.(namespace, event, args, from),
+        logError: (message, fields) => this.logger.error(message, fields),
+      },
+      options,
+    );
   }
 
   /** This server's id on the channel. */
@@ -102,6 +117,7 @@ export class PubSubManager extends InMemoryManager {
 
   override initialize(host: ManagerHost): void {
     super.initialize(host);
+    this.ready.then(() => this.queries.start(), () => undefined);
     this.ready.catch((err: unknown) => {
       // A driver that gives up on its first connection: this server stays local-only (reported).
       if (!this.node.isClosed) this.node.report({ stage: "connect", error: err instanceof Error ? err : new Error(String(err)) });
@@ -133,7 +149,32 @@ export class PubSubManager extends InMemoryManager {
     }
   }
 
+  // ---- the cluster seen whole (queries.ts) -----------------------------------------------------------
+
+  override fetchSockets(query: SocketQuery, timeout?: number): Promise<SocketDescription[]> {
+    return this.queries.fetchSockets(query, timeout);
+  }
+
+  override allRooms(namespace: string, timeout?: number): Promise<string[]> {
+    return this.queries.allRooms(namespace, timeout);
+  }
+
+  override serverSideEmit(emit: ServerSideEmit, timeout?: number): Promise<unknown[]> {
+    return this.queries.serverSideEmit(emit, timeout);
+  }
+
+  /** The servers this one knows alive (heartbeats), itself included. */
+  override serverCount(): number {
+    return this.queries.serverCount();
+  }
+
+  /** Host ids of the other servers this one knows alive. */
+  get peers(): string[] {
+    return this.queries.peerIds();
+  }
+
   override async close(): Promise<void> {
+    await this.queries.stop();
     await this.node.close();
     await super.close();
   }
@@ -177,6 +218,7 @@ export class PubSubManager extends InMemoryManager {
 
   /** An operation published by another server (or a python-socketio process). */
   private onClusterMessage(message: ClusterMessage): void {
+    if (this.queries.receive(message)) return;
     switch (message.type) {
       case "emit": {
         const operation: EmitOperation = {
@@ -194,7 +236,10 @@ export class PubSubManager extends InMemoryManager {
       }
       case "callback":
         return; // handled by the node
-      default:
+      case "enter_room":
+      case "leave_room":
+      case "close_room":
+      case "disconnect":
         // The in-memory base acts only on clients connected here, which is exactly the rule.
         this.apply(message);
     }
