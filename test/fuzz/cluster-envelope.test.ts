@@ -1,7 +1,7 @@
 // Property tests of the cluster envelope (src/manager/pubsub/envelope.ts), which decodes whatever
 // arrives on the broker channel: any bytes decode to a well-formed message or `{ ok: false }`,
 // never a throw; attachment counts that lie and placeholders out of range are refused; generated
-// messages (binaries anywhere in their arguments) round-trip. The arbitrary-input property runs
+// messages (binaries anywhere in their arguments), the cluster queries' included, round-trip. The arbitrary-input property runs
 // the jsfuzz target's checks (fuzz/targets/envelope.ts), which also re-encode what decodes.
 
 import { test } from "node:test";
@@ -36,6 +36,17 @@ const message: fc.Arbitrary<ClusterMessage> = fc.oneof(
   fc.record({ type: fc.constant("close_room" as const), host: str, namespace: str, room: str }, { noNullPrototype: true }),
   fc.record({ host: str, namespace: str, sid: str, close: fc.boolean() }, { noNullPrototype: true }).map(({ close, ...rest }): ClusterMessage => (close ? { type: "disconnect", ...rest, close } : { type: "disconnect", ...rest })),
   fc.record({ type: fc.constant("callback" as const), host: str, to: str, request: str, args: fc.array(arg, { maxLength: 4 }) }, { noNullPrototype: true }),
+  // Cluster queries and membership (src/manager/pubsub/queries.ts).
+  fc.record({ type: fc.constantFrom("heartbeat" as const, "leave" as const), host: str }, { noNullPrototype: true }),
+  fc.record(
+    { type: fc.constant("fetch_sockets" as const), host: str, request: str, namespace: str, rooms: fc.option(strings, { nil: null }), except: strings, data: fc.boolean() },
+    { noNullPrototype: true },
+  ),
+  fc.record({ type: fc.constant("all_rooms" as const), host: str, request: str, namespace: str }, { noNullPrototype: true }),
+  fc
+    .record({ host: str, namespace: str, event: str, args: fc.array(arg, { maxLength: 4 }), request: fc.option(str, { nil: undefined }) }, { noNullPrototype: true })
+    .map(({ request, ...rest }): ClusterMessage => (request === undefined ? { type: "server_emit", ...rest } : { type: "server_emit", ...rest, request })),
+  fc.record({ type: fc.constant("response" as const), host: str, to: str, request: str, args: fc.array(arg, { maxLength: 2 }) }, { noNullPrototype: true }),
 );
 
 test("cluster envelope: generated messages round-trip (binaries anywhere in args come back as Buffers)", () => {
@@ -52,7 +63,7 @@ test("cluster envelope: generated messages round-trip (binaries anywhere in args
 test("cluster envelope: any bytes, and any bytes framed as a header, decode within the contract", () => {
   const bytes = fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b));
   const headerish = fc
-    .array(fc.oneof(fc.constantFrom('{"type":"emit","host":"h","namespace":"/","event":"e","args":[', '{"_placeholder":true,"num":0}', '"attachments":', "1", "-1", "1e9", "0.5", ",", "]", "}", '"rooms":null,"skip":[]', "\xff"), fc.string({ maxLength: 4 })), { maxLength: 12 })
+    .array(fc.oneof(fc.constantFrom('{"type":"emit","host":"h","namespace":"/","event":"e","args":[', '{"type":"server_emit","host":"h","namespace":"/","event":"e","args":[', '{"type":"response","host":"h","to":"t","request":"1","args":[', '{"type":"fetch_sockets","host":"h","request":"1","namespace":"/","except":[],"data":true,', '{"_placeholder":true,"num":0}', '"attachments":', "1", "-1", "1e9", "0.5", ",", "]", "}", '"rooms":null,"skip":[]', "\xff"), fc.string({ maxLength: 4 })), { maxLength: 12 })
     .map((parts) => Buffer.from(parts.join(""), "latin1"));
   fc.assert(fc.property(fc.oneof(bytes, headerish), (input) => fuzzEnvelope(input)), { numRuns: RUNS });
 });
