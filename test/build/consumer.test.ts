@@ -3,17 +3,17 @@
 // packages a user would add. Versions are the ones in this repository's node_modules and npm
 // installs them with --prefer-offline, so the test runs from npm's cache.
 //
-// - Node: every `exports` entry and the README's seed example and Express snippet, type-checked by
-//   `tsc` with `strict` and without `skipLibCheck` (so every .d.ts the package publishes is checked
-//   as the user's compiler sees it), then the two snippets run with node and answer the official
-//   socket.io-client.
-// - Bun: the README's Bun snippet type-checked the same way against @types/bun, then run by `bun`.
-// - Deno: the README's Deno snippet checked by `deno check`, then run by `deno run` with the
-//   permissions the README gives.
+// - Node: every `exports` entry, the README's seed example and docs/runtimes.md's Express snippet,
+//   type-checked by `tsc` with `strict` and without `skipLibCheck` (so every .d.ts the package
+//   publishes is checked as the user's compiler sees it), then the two snippets run with node and
+//   answer the official socket.io-client.
+// - Bun: docs/runtimes.md's Bun snippet type-checked the same way against @types/bun, then run by `bun`.
+// - Deno: docs/runtimes.md's Deno snippet checked by `deno check`, then run by `deno run` with the
+//   permissions its comment gives.
 //
-// The snippets are read from README.md, so an example that stops compiling or working fails here.
-// Only their port is changed (to a free one), and the snippets that the README calls "complete
-// apart from `const sio = new Server()` and the handlers" get those.
+// The snippets are read from README.md and docs/runtimes.md, so an example that stops compiling or
+// working fails here. Only their port is changed (to a free one), and the snippets that
+// docs/runtimes.md calls "complete apart from `const sio = new Server()` and the handlers" get those.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -26,7 +26,8 @@ import { fileURLToPath } from "node:url";
 import { io, type Socket } from "socket.io-client";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const README = "README.md";
+const RUNTIMES = "docs/runtimes.md";
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; exports: Record<string, unknown> };
 const BUN = join(ROOT, "node_modules/.bin/bun");
 const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -54,16 +55,17 @@ function pinned(name: string): string {
   return `${name}@${version}`;
 }
 
-/** The first ```ts block after a README heading. */
-function snippet(heading: string): string {
-  const at = README.indexOf(`\n${heading}\n`);
-  assert.notEqual(at, -1, `README has the heading "${heading}"`);
-  const match = /```ts\n([\s\S]*?)```/.exec(README.slice(at));
-  assert.ok(match, `a ts block follows "${heading}"`);
+/** The first ```ts block after a heading of a markdown file of the repository. */
+function snippet(file: string, heading: string): string {
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const at = text.indexOf(`\n${heading}\n`);
+  assert.notEqual(at, -1, `${file} has the heading "${heading}"`);
+  const match = /```ts\n([\s\S]*?)```/.exec(text.slice(at));
+  assert.ok(match, `a ts block follows "${heading}" in ${file}`);
   return match[1]!;
 }
 
-/** The snippet listening on `port` instead of the README's 3000 or 8000 (exactly one of them). */
+/** The snippet listening on `port` instead of the documented 3000 or 8000 (exactly one of them). */
 function onPort(code: string, port: number): string {
   const ports = code.match(/\b(3000|8000)\b/g) ?? [];
   assert.equal(ports.length, 1, `one port in:\n${code}`);
@@ -223,14 +225,14 @@ after(async () => {
 
 const ports: Record<string, number> = {};
 
-test("Node: every entry point and the README's seed example and Express snippet type-check with tsc, strict, no skipLibCheck", { timeout: 120_000 }, async () => {
+test("Node: every entry point, the README's seed example and the Express snippet type-check with tsc, strict, no skipLibCheck", { timeout: 120_000 }, async () => {
   const entries = Object.keys(pkg.exports).map((entry, i) => `export * as entry${i} from "${entry === "." ? pkg.name : `${pkg.name}/${entry.slice(2)}`}";`);
   writeFileSync(join(nodeProject, "entries.ts"), entries.join("\n") + "\n");
   ports.node = await freePort();
-  writeFileSync(join(nodeProject, "seed.ts"), onPort(snippet("## The seed example, in TypeScript"), ports.node));
+  writeFileSync(join(nodeProject, "seed.ts"), onPort(snippet(README, "## The seed example, in TypeScript"), ports.node));
   ports.express = await freePort();
   const handlers = 'import { Server } from "sockjet";\n\nconst sio = new Server();\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n\n';
-  writeFileSync(join(nodeProject, "express.ts"), handlers + onPort(snippet("### Express 5"), ports.express));
+  writeFileSync(join(nodeProject, "express.ts"), handlers + onPort(snippet(RUNTIMES, "### Express 5"), ports.express));
   const tsconfig = { compilerOptions: { ...STRICT, target: "es2022", module: "nodenext", outDir: "out" }, files: ["entries.ts", "seed.ts", "express.ts"] };
   writeFileSync(join(nodeProject, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
   const tsc = await run(process.execPath, [TSC, "-p", "tsconfig.json"], nodeProject);
@@ -251,7 +253,7 @@ test("Node: the README's seed example runs and answers the official client", asy
   }
 });
 
-test("Node: the README's Express snippet runs, serves the app, and answers the official client", async () => {
+test("Node: docs/runtimes.md's Express snippet runs, serves the app, and answers the official client", async () => {
   assert.ok(existsSync(join(nodeProject, "out/express.js")), "compiled by the type-check test");
   const app = startApp(process.execPath, ["out/express.js"], nodeProject, ports.express!);
   try {
@@ -264,9 +266,9 @@ test("Node: the README's Express snippet runs, serves the app, and answers the o
   }
 });
 
-test("Bun: the README's snippet type-checks against @types/bun (strict, no skipLibCheck) and runs under bun", { timeout: 120_000 }, async () => {
+test("Bun: docs/runtimes.md's snippet type-checks against @types/bun (strict, no skipLibCheck) and runs under bun", { timeout: 120_000 }, async () => {
   const port = await freePort();
-  const code = onPort(snippet("### Bun"), port) + '\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n';
+  const code = onPort(snippet(RUNTIMES, "### Bun"), port) + '\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n';
   writeFileSync(join(bunProject, "app.ts"), code);
   mkdirSync(join(bunProject, "public"));
   writeFileSync(join(bunProject, "public/index.html"), "<p>index</p>\n");
@@ -287,12 +289,12 @@ test("Bun: the README's snippet type-checks against @types/bun (strict, no skipL
   }
 });
 
-test("Deno: the README's snippet passes deno check and runs with the permissions its comment gives", { timeout: 120_000 }, async () => {
+test("Deno: docs/runtimes.md's snippet passes deno check and runs with the permissions its comment gives", { timeout: 120_000 }, async () => {
   const port = await freePort();
-  const readme = snippet("### Deno");
-  const permissions = /\/\/ deno run ((?:--allow-[a-z-]+ ?)+)$/m.exec(readme);
-  assert.ok(permissions, `the snippet says how to run it:\n${readme}`);
-  const code = onPort(readme, port) + '\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n';
+  const documented = snippet(RUNTIMES, "### Deno");
+  const permissions = /\/\/ deno run ((?:--allow-[a-z-]+ ?)+)$/m.exec(documented);
+  assert.ok(permissions, `the snippet says how to run it:\n${documented}`);
+  const code = onPort(documented, port) + '\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n';
   writeFileSync(join(denoProject, "deno-app.ts"), code);
   const check = await run(DENO, ["check", "deno-app.ts"], denoProject);
   assert.equal(check.code, 0, check.output);

@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   exports: Record<string, { types: string; import: string }>;
 };
 
-/** What each entry point must export (the names the README's examples import). */
+/** What each entry point must export (the names the examples of the README and docs/ import). */
 const EXPECTED: Record<string, string[]> = {
   ".": ["Server", "Namespace", "InMemoryManager", "ConnectionRefusedError", "args"],
   "./engine": ["EngineServer", "NodeEngineAdapter", "FetchEngineAdapter"],

@@ -25,7 +25,7 @@ describe("msgpack parser across a Redis cluster", () => {
   const inboxes: Inbox[] = [];
 
   before(async () => {
-    // Servers 0 and 1 speak msgpack, server 2 JSON (a mixed cluster delivers; see the README).
+    // Servers 0 and 1 speak msgpack, server 2 JSON (a mixed cluster delivers; see docs/server-api.md, msgpack).
     for (const format of ["msgpack", "msgpack", "json"] as const) {
       const manager = new RedisManager({ url, channel });
       const sio = new Server({ clientManager: manager, parser: format });

@@ -262,7 +262,7 @@ describe("WebSocket: options", () => {
       const closed = await raw.closed;
       assert.equal(closed.code, 1009);
       await until(() => f.disconnects.has(nsSid), 5000, "disconnect handler");
-      assert.equal(f.disconnects.get(nsSid), "transport error", "README: an oversized WebSocket message is a transport error");
+      assert.equal(f.disconnects.get(nsSid), "transport error", "docs/server-api.md: an oversized WebSocket message is a transport error");
       // Binary frames are bounded too.
       const second = await wsConnect(f.ts);
       sockets.push(second.raw);

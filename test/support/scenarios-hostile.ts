@@ -71,7 +71,7 @@ export function runHostileScenarios(ctx: HostileContext): void {
       for (const origin of ["https://app.pattern.example.evil.test", "http://app.pattern.example", "https://pattern.example", "https://app.pattern.exampl"]) {
         await expectRefused(url, origin);
       }
-      // An unanchored pattern allows any origin that contains it: what the README warns about.
+      // An unanchored pattern allows any origin that contains it: what docs/server-api.md (cors) warns about.
       await expectAllowed(url, "http://substring.example");
       await expectAllowed(url, "http://substring.example.evil.test");
       await expectRefused(url, "http://substring.exampl");
