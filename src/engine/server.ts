@@ -16,6 +16,7 @@ import { TimerQueue, systemClock } from "./timers.js";
 import { parseQuery, type Compressor, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "./http.js";
 import { resolveEngineOptions, type EngineOptions, type EngineProtocol, type ResolvedEngineOptions } from "./options.js";
 import type { SessionHost } from "./session-host.js";
+import type { SessionRouter, WebSocketRelay } from "./session-router.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
 import { randomId } from "../util/random-id.js";
 
@@ -54,6 +55,8 @@ export type UpgradeDecision =
       protocol: EngineProtocol;
       /** v3 clients that cannot take binary frames (`b64=1`) get binary packets as base64 text. */
       base64: boolean;
+      /** Set when the session lives on another server (see SessionRouter): the WebSocket relays to it. */
+      relay?: WebSocketRelay;
     }
   | { ok: false; status: number; headers: ResponseHeaders; body: string };
 
@@ -82,6 +85,8 @@ export class EngineServer implements SessionHost {
   /** Set by the runtime adapter when it can compress (Node: zlib). */
   compressor: Compressor | null = null;
   readonly sessions: SessionTable = new Map<string, EngineSocket>();
+  /** Set for a cluster without sticky sessions (src/manager/nosticky); consulted only for sids not held here. */
+  router: SessionRouter | null = null;
 
   private handler: EngineHandler;
   private readonly listeners: { [K in keyof EngineEvents]: EngineEvents[K][] } = { connection: [], message: [], close: [] };
@@ -186,7 +191,10 @@ export class EngineServer implements SessionHost {
         return this.handshakePolling(exchange, allowed, framing);
       }
       const socket = this.sessions.get(sid);
-      if (socket === undefined) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
+      if (socket === undefined) {
+        if (this.router !== null && transport === "polling" && this.router.isRemote(sid)) return this.router.forward(exchange, sid);
+        return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
+      }
       if (transport !== "polling" || !(socket.transport instanceof PollingTransport)) return this.fail(exchange, EngineErrorCode.BAD_REQUEST);
       if (request.method === "GET") socket.transport.onGet(exchange);
       else if (request.method === "POST") return socket.transport.onPost(exchange);
@@ -283,7 +291,10 @@ export class EngineServer implements SessionHost {
     if (!originOk) return upgradeFailure(EngineErrorCode.FORBIDDEN);
     if (sid !== null) {
       const socket = this.sessions.get(sid);
-      if (socket === undefined) return upgradeFailure(EngineErrorCode.UNKNOWN_SID);
+      if (socket === undefined) {
+        if (this.router !== null && this.options.allowUpgrades && this.router.isRemote(sid)) return this.router.prepareUpgrade(request, sid, protocol, base64);
+        return upgradeFailure(EngineErrorCode.UNKNOWN_SID);
+      }
       if (!this.options.allowUpgrades || socket.readyState !== "open") return upgradeFailure(EngineErrorCode.BAD_REQUEST);
       // A session that is already upgrading or upgraded still gets its WebSocket handshake, and
       // acceptWebSocket closes that socket at once: the reference server does so, and some clients
@@ -310,6 +321,7 @@ export class EngineServer implements SessionHost {
    */
   acceptWebSocket(decision: Extract<UpgradeDecision, { ok: true }>, peer: WebSocketPeer): WebSocketTransport {
     const { protocol, base64 } = decision;
+    if (decision.relay !== undefined) return decision.relay.accept(peer);
     if (decision.sid !== null) {
       const transport = new WebSocketTransport(this, peer, true, protocol, base64);
       const socket = this.sessions.get(decision.sid);
@@ -491,7 +503,8 @@ export class EngineServer implements SessionHost {
   private newId(request: EngineRequest): string {
     const generate = this.options.generateId;
     for (;;) {
-      const id = generate ? generate(request) : randomId();
+      const base = generate ? generate(request) : randomId();
+      const id = this.router === null ? base : this.router.prefix + base;
       if (!this.sessions.get(id)) return id;
     }
   }

@@ -1,0 +1,201 @@
+// No sticky sessions, in one process: three servers on the in-memory broker behind the
+// round-robin proxy (test/support/round-robin-proxy.ts), with the official v4 client. The protocol
+// edges that the multi-process runs over real brokers (./redis.test.ts...) do not reach one by
+// one: a second concurrent GET through another server is still the protocol's 400, an upgrade
+// that reaches another server completes, the owner's death is a clean disconnect, a garbage sid
+// is answered without forwarding anything, and the local case never touches the broker.
+
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { request } from "node:http";
+import { io, type Socket } from "socket.io-client";
+import { WebSocket } from "ws";
+import { Server } from "../../../src/index.js";
+import { InMemoryBroker, PubSubManager } from "../../../src/manager/pubsub/index.js";
+import { NoStickySessions } from "../../../src/manager/nosticky/index.js";
+import { RoundRobinProxy } from "../../support/round-robin-proxy.js";
+
+interface Node {
+  sio: Server;
+  sessions: NoStickySessions;
+  port: number;
+}
+
+async function startNode(broker: InMemoryBroker): Promise<Node> {
+  const sio = new Server({ clientManager: new PubSubManager({ driver: broker.driver() }), pingInterval: 2000, pingTimeout: 2000 });
+  sio.on("echo", (_sid: string, x: unknown) => x);
+  sio.on("join", async (sid: string, room: string) => {
+    await sio.enterRoom(sid, room);
+    return true;
+  });
+  sio.on("say", async (sid: string, room: string, text: string) => {
+    await sio.emit("said", { from: sid, text }, { room });
+    return true;
+  });
+  const sessions = new NoStickySessions({ driver: broker.driver(), heartbeatInterval: 200, peerTimeout: 1000 });
+  await sessions.attach(sio);
+  const http = await sio.listen(0, "127.0.0.1");
+  return { sio, sessions, port: (http.address() as AddressInfo).port };
+}
+
+function raw(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers: body === undefined ? {} : { "Content-Type": "text/plain;charset=UTF-8" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+function connect(url: string, transports: string[], upgrade = true): Promise<Socket> {
+  const socket = io(url, { forceNew: true, reconnection: false, transports, upgrade });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", reject);
+  });
+}
+
+async function eventually(check: () => boolean, what: string, limit = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > limit) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("no sticky sessions, in-memory broker, 3 servers", () => {
+  const broker = new InMemoryBroker();
+  let nodes: Node[];
+  let proxy: RoundRobinProxy;
+
+  before(async () => {
+    nodes = [await startNode(broker), await startNode(broker), await startNode(broker)];
+    proxy = await new RoundRobinProxy(nodes.map((n) => n.port)).start();
+  });
+
+  after(async () => {
+    await proxy.close();
+    for (const n of nodes) {
+      await n.sio.close();
+      await n.sessions.close();
+    }
+  });
+
+  test("a sid starts with its owner's node id", async () => {
+    const r = await raw(nodes[1]!.port, "GET", "/socket.io/?EIO=4&transport=polling");
+    const sid = (JSON.parse(r.body.slice(1)) as { sid: string }).sid;
+    assert.ok(sid.startsWith(nodes[1]!.sessions.nodeId), sid);
+    assert.equal(sid.length, 28);
+  });
+
+  test("polling only: every request of the session lands on the next server, and messages flow both ways in order", async () => {
+    const socket = await connect(proxy.url, ["polling"]);
+    const replies: number[] = [];
+    for (let i = 0; i < 30; i++) replies.push((await socket.emitWithAck("echo", i)) as number);
+    assert.deepEqual(replies, [...Array(30).keys()]);
+    const sid = (socket.io.engine as unknown as { id: string }).id;
+    assert.equal(proxy.backendsBySid().get(sid)?.size, 3, "requests of one session on every server");
+    socket.disconnect();
+  });
+
+  test("polling with upgrade: the WebSocket may land on another server than the owner and carries the session", async () => {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 6; i++) sockets.push(await connect(proxy.url, ["polling", "websocket"]));
+    await eventually(() => sockets.every((s) => s.io.engine.transport.name === "websocket"), "upgrades");
+    for (const s of sockets) assert.equal(await s.emitWithAck("join", "r"), true);
+    await Promise.all(sockets.map((s, i) => s.emitWithAck("say", "r", `m${i}`)));
+    const got = sockets.map(() => [] as string[]);
+    sockets.forEach((s, i) => s.on("said", (m: { text: string }) => got[i]!.push(m.text)));
+    for (let k = 0; k < 5; k++) await sockets[k % 6]!.emitWithAck("say", "r", `x${k}`);
+    await eventually(() => got.every((g) => g.length === 5), "room messages");
+    for (const g of got) assert.deepEqual(g, ["x0", "x1", "x2", "x3", "x4"]);
+    // Some WebSocket was accepted by a server that does not own its session (6 upgrades, round robin).
+    const relayed = nodes.reduce((n, node) => n + node.sessions.inFlight.front, 0);
+    assert.ok(relayed > 0, "some WebSocket is relayed");
+    for (const s of sockets) s.disconnect();
+    await eventually(() => nodes.every((n) => n.sessions.inFlight.front === 0 && n.sessions.inFlight.owner === 0), "relays released");
+  });
+
+  test("a second concurrent GET through another server is the protocol's 400, cluster-wide", async () => {
+    const open = await raw(nodes[0]!.port, "GET", "/socket.io/?EIO=4&transport=polling");
+    const sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
+    await raw(nodes[0]!.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, "40");
+    const connected = await raw(nodes[1]!.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    assert.match(connected.body, /^40/);
+    const first = raw(nodes[1]!.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    await eventually(() => nodes[0]!.sessions.inFlight.owner === 1, "the first GET waits at the owner");
+    const second = await raw(nodes[2]!.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    assert.equal(second.status, 400);
+    assert.deepEqual(JSON.parse(second.body), { code: 3, message: "Bad request" });
+    // The session is over (reference behaviour): the first poll is released with CLOSE.
+    assert.equal((await first).body, "1");
+  });
+
+  test("an unknown sid with a live owner's prefix is answered by the owner", async () => {
+    const sid = nodes[2]!.sessions.nodeId + "AAAAAAAAAAAAAAAAAAAA";
+    const r = await raw(nodes[0]!.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`);
+    assert.equal(r.status, 400);
+    assert.deepEqual(JSON.parse(r.body), { code: 1, message: "Session ID unknown" });
+  });
+
+  test("a local session's requests publish nothing on the no-sticky channels", async () => {
+    const before = nodes.map((n) => n.sessions.stats.published);
+    const socket = await connect(`http://127.0.0.1:${nodes[0]!.port}`, ["polling"]);
+    for (let i = 0; i < 5; i++) await socket.emitWithAck("echo", i);
+    socket.disconnect();
+    assert.deepEqual(nodes.map((n) => n.sessions.stats.published), before);
+  });
+});
+
+describe("no sticky sessions: the owner leaves", () => {
+  test("a long-poll and a relayed WebSocket waiting through a front are answered (400 unknown sid, closed socket), and later requests at once", async () => {
+    const broker = new InMemoryBroker();
+    const nodes = [await startNode(broker), await startNode(broker)];
+    const owner = nodes[1]!;
+    const front = nodes[0]!;
+    try {
+      const open = async () => {
+        const r = await raw(owner.port, "GET", "/socket.io/?EIO=4&transport=polling");
+        const sid = (JSON.parse(r.body.slice(1)) as { sid: string }).sid;
+        assert.equal((await raw(front.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, "40")).body, "ok");
+        assert.match((await raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`)).body, /^40/);
+        return sid;
+      };
+      const pollSid = await open();
+      const waiting = raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${pollSid}`);
+      // A second session upgrades to a WebSocket accepted by the front.
+      const wsSid = await open();
+      const ws = new WebSocket(`ws://127.0.0.1:${front.port}/socket.io/?EIO=4&transport=websocket&sid=${wsSid}`);
+      const frames: string[] = [];
+      ws.on("message", (data: Buffer) => frames.push(data.toString()));
+      const closed = new Promise<number>((resolve) => ws.on("close", (code: number) => resolve(code)));
+      await new Promise<void>((resolve, reject) => ws.on("open", () => resolve()).on("error", reject));
+      ws.send("2probe");
+      await eventually(() => frames.includes("3probe"), "the probe answer, relayed");
+      ws.send("5");
+      await eventually(() => owner.sio.engine.sessions.get(wsSid)?.transportName === "websocket", "the upgrade at the owner");
+      await eventually(() => front.sessions.inFlight.front === 2, "the front waits on the owner");
+      // The owner's server goes away.
+      await owner.sio.close();
+      await owner.sessions.close();
+      const answer = await waiting;
+      assert.ok(answer.status === 200 ? answer.body === "1" : JSON.parse(answer.body).code === 1, `the poll ends: ${answer.status} ${answer.body}`);
+      await closed;
+      // Later requests for its sessions are answered at once by the front.
+      const later = await raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${pollSid}`);
+      assert.equal(later.status, 400);
+      assert.deepEqual(JSON.parse(later.body), { code: 1, message: "Session ID unknown" });
+      assert.equal(front.sessions.inFlight.front, 0);
+    } finally {
+      for (const n of nodes) {
+        await n.sio.close();
+        await n.sessions.close();
+      }
+    }
+  });
+});
