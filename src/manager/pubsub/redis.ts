@@ -18,3 +18,7 @@ export class RedisManager extends PubSubManager {
     super({ ...options, driver: new RedisDriver(options) });
   }
 }
+
+// The compatibility mode with @socket.io/redis-adapter's channels (docs/socketio-redis-compat.md).
+export { SocketIORedisManager, type SocketIORedisManagerOptions } from "../socketio-redis/manager.js";
+export type { SubscriptionMode } from "../socketio-redis/sharded.js";
