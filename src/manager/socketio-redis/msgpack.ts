@@ -8,7 +8,8 @@
 // (both decode to the same number), and notepack.io writes integral floats beyond 2^64 (1e300) as
 // a wrong uint 64 where msgpackr keeps the float.
 //
-// Binary values other than Buffer (Uint8Array, other typed arrays, DataView, ArrayBuffer) are
+// Objects with a toJSON method are replaced by its result and keys holding functions are left out,
+// as notepack.io does. Binary values other than Buffer (Uint8Array, other typed arrays, DataView, ArrayBuffer) are
 // turned into Buffers over their bytes first: msgpackr would write typed arrays as its own
 // extension types, which notepack.io returns as [type, bytes] pairs instead of binaries.
 
@@ -47,11 +48,22 @@ function normalize(value: unknown, depth: number): unknown {
     }
     return out ?? value;
   }
-  if (value instanceof Date || value instanceof Map || value instanceof Set) return value;
+  if (value instanceof Date) return value;
+  // A Map or Set has no own enumerable keys: an empty map, as notepack.io and JSON.stringify write it.
+  if (value instanceof Map || value instanceof Set) return {};
+  // As notepack.io (and JSON): an object with a toJSON method is what that method returns.
+  const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return normalize(toJSON.call(value), depth + 1);
   const record = value as Record<string, unknown>;
   let out: Record<string, unknown> | null = null;
   for (const key of Object.keys(record)) {
     const item = record[key];
+    // notepack.io leaves out keys holding functions; msgpackr would write them as nil.
+    if (typeof item === "function") {
+      out ??= { ...record };
+      delete out[key];
+      continue;
+    }
     const next = normalize(item, depth + 1);
     if (next !== item) {
       out ??= { ...record };
