@@ -2,6 +2,7 @@
 // own is available from "sockjet/engine".
 
 export { Server } from "./socket/server.js";
+export type { AdminOptions, AdminInstrumentation, AdminAuth, AdminAuthCheck, BasicAuth, SerializedSocket, AggregatedEvent } from "./admin/instrument.js";
 export { RESERVED_EVENTS } from "./socket/protocol/packet.js";
 export { Namespace, on, type ScopedEmitOptions } from "./socket/namespace.js";
 export { Args, args } from "./socket/args.js";

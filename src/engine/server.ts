@@ -15,7 +15,8 @@ import { WebSocketTransport } from "./transports/websocket.js";
 import { TimerQueue, systemClock } from "./timers.js";
 import { parseQuery, type Compressor, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "./http.js";
 import { resolveEngineOptions, type EngineOptions, type EngineProtocol, type ResolvedEngineOptions } from "./options.js";
-import type { SessionHost } from "./session-host.js";
+import type { SessionHost, TrafficMeter } from "./session-host.js";
+import type { PageSource } from "./pages.js";
 import type { SessionRouter, WebSocketRelay } from "./session-router.js";
 import { resolveLogger, type Logger } from "../util/logger.js";
 import { randomId } from "../util/random-id.js";
@@ -85,6 +86,10 @@ export class EngineServer implements SessionHost {
   /** Set by the runtime adapter when it can compress (Node: zlib). */
   compressor: Compressor | null = null;
   readonly sessions: SessionTable = new Map<string, EngineSocket>();
+  /** Told of every write when set (the Admin UI's bytes and packets out, see sockjet's instrument()). */
+  meter: TrafficMeter | null = null;
+  /** Pages served beside the engine's path by the runtime adapters (the Admin UI's, see instrument()). */
+  pages: PageSource | null = null;
   /** Set for a cluster without sticky sessions (src/manager/nosticky); consulted only for sids not held here. */
   router: SessionRouter | null = null;
 

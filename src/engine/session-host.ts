@@ -4,12 +4,21 @@ import type { TimerQueue } from "./timers.js";
 import type { Logger } from "../util/logger.js";
 import type { HttpExchange } from "./http.js";
 import type { EngineErrorCode } from "./protocol/errors.js";
+import type { OutPacket } from "./out-packet.js";
+
+/** Counts the packets a session writes (the Admin UI's traffic figures); see EngineServer.meter. */
+export interface TrafficMeter {
+  /** Packets just handed to a transport, in order. The array is reused after the call returns. */
+  sent(packets: readonly OutPacket[]): void;
+}
 
 /** What a session and its transports need from the server that owns them. */
 export interface SessionHost {
   readonly options: ResolvedEngineOptions;
   readonly timers: TimerQueue;
   readonly logger: Logger;
+  /** Null (or absent) unless something measures traffic: then told of every write. */
+  readonly meter?: TrafficMeter | null;
   scheduleFlush(socket: EngineSocket): void;
   onSessionMessage(socket: EngineSocket, data: string | Uint8Array): void;
   /** The session is over for the application (called once). */

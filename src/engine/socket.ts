@@ -205,6 +205,9 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     if (this.queue.length === 0 || !transport.writable) return;
     const sent = this.queue;
     transport.send(sent);
+    // One test per write, not per packet; the meter stays null unless the server is instrumented.
+    const meter = this.host.meter;
+    if (meter != null) meter.sent(sent);
     this.queue = NO_PACKETS;
     this.queuedBytes = 0;
     // Infinity: the runtime dropped a frame (Bun, past its backpressureLimit); the client missed it.

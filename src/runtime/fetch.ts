@@ -287,6 +287,12 @@ export class FetchEngineAdapter {
       const url = pathAndQuery(request.url);
       const path = pathOnly(url);
       if (this.matches(path)) return this.handleEngine(request, url, context);
+      const pages = this.engine.pages;
+      if (pages !== null) {
+        // The Admin UI's page when instrument() serves it (see src/engine/pages.ts).
+        const page = pages.page(request.method, path);
+        if (page !== null) return new Response(request.method === "HEAD" ? null : (page.body as BodyInit), { status: page.status, headers: page.headers });
+      }
       if (staticFiles !== undefined) {
         let response: Response | null;
         try {

@@ -301,6 +301,7 @@ export class NodeEngineAdapter {
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       if (this.matches(req.url)) return this.handleRequest(req, res);
+      if (this.engine.pages !== null && this.servePage(req, res)) return;
       if (previous.length === 0) {
         res.writeHead(404, { "Content-Type": "text/plain" }).end("Not Found");
         return;
@@ -321,6 +322,7 @@ export class NodeEngineAdapter {
     const staticFiles = options.staticFiles;
     const listener = (req: IncomingMessage, res: ServerResponse) => {
       if (this.matches(req.url)) return this.handleRequest(req, res);
+      if (this.engine.pages !== null && this.servePage(req, res)) return;
       if (staticFiles && serveStatic(staticFiles, req, res)) return;
       if (app) return app(req, res);
       res.writeHead(404, { "Content-Type": "text/plain" }).end("Not Found");
@@ -330,6 +332,15 @@ export class NodeEngineAdapter {
       else rejectUpgrade(socket, 404, {}, "");
     };
     return Object.assign(listener, { upgrade });
+  }
+
+  /** A page of the engine's page source (the Admin UI's, see instrument()); false when the path is not one. */
+  private servePage(req: IncomingMessage, res: ServerResponse): boolean {
+    const page = this.engine.pages!.page(req.method ?? "GET", pathOf(req.url ?? "/"));
+    if (page === null) return false;
+    res.writeHead(page.status, page.headers);
+    res.end(req.method === "HEAD" ? undefined : page.body);
+    return true;
   }
 
   close(): void {

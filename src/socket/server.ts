@@ -18,6 +18,8 @@ import { Namespace } from "./namespace.js";
 import { ClusterQueryError, ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
 import { fromArgList, toArgList } from "./args.js";
 import { InMemoryManager } from "../manager/memory.js";
+import { instrumentServer, type AdminInstrumentation, type AdminOptions } from "../admin/instrument.js";
+import type { ServerTaps } from "../admin/taps.js";
 import type { ClientManager, ManagerHost, SocketDescription } from "../manager/manager.js";
 import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
 import { FetchEngineAdapter, type FetchHandler, type FetchHandlerOptions } from "../runtime/fetch.js";
@@ -413,6 +415,60 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     return this.manager.serverSideEmit({ namespace: options.namespace ?? "/", event, args: toArgList(data), ack: true }, options.timeout);
   }
 
+  // ---- Admin UI ------------------------------------------------------------------------------------
+
+  /** Set by instrument(); stopped by close(). */
+  private admin: AdminInstrumentation | null = null;
+
+  /**
+   * Serves the Socket.IO Admin UI's protocol on a namespace ("/admin"), as python-socketio's
+   * `instrument()` and @socket.io/admin-ui's `instrument(io)` do; with `serveUi`, the UI's page as
+   * well. See docs/admin-ui.md.
+   */
+  instrument(options: AdminOptions): AdminInstrumentation {
+    if (this.admin !== null) throw new SockjetError("INVALID_ARGUMENT", "instrument() was already called on this server");
+    return (this.admin = instrumentServer(this as unknown as Server, options));
+  }
+
+  /**
+   * @internal The Admin UI's instrumentation (src/admin) wraps these functions of this instance,
+   * once, when instrument() is called: a server that is never instrumented runs the originals and
+   * pays nothing per packet for the Admin UI.
+   */
+  wrapForAdmin(wrap: (originals: ServerTaps) => Partial<ServerTaps>): void {
+    const host = this.managerHost;
+    const w = wrap({
+      deliver: host.deliver,
+      deliverToRoom: host.deliverToRoom!,
+      deliverWithAck: host.deliverWithAck,
+      joinedRoom: host.joinedRoom!,
+      leftRoom: host.leftRoom!,
+      engineHandler: this.engineHandler,
+      acceptConnect: this.acceptConnect.bind(this),
+      closeSocket: this.closeSocket.bind(this),
+      handleEvent: this.handleEvent.bind(this),
+    });
+    if (w.deliver) host.deliver = w.deliver;
+    if (w.deliverToRoom) host.deliverToRoom = w.deliverToRoom;
+    if (w.deliverWithAck) host.deliverWithAck = w.deliverWithAck;
+    if (w.joinedRoom) host.joinedRoom = w.joinedRoom;
+    if (w.leftRoom) host.leftRoom = w.leftRoom;
+    if (w.engineHandler) this.engine.setHandler(w.engineHandler);
+    if (w.acceptConnect) this.acceptConnect = w.acceptConnect;
+    if (w.closeSocket) this.closeSocket = w.closeSocket;
+    if (w.handleEvent) this.handleEvent = w.handleEvent;
+  }
+
+  /** @internal Every socket connected to this process (the Admin UI lists them). */
+  localSockets(): IterableIterator<NamespaceSocket> {
+    return this.sockets.values();
+  }
+
+  /** @internal The namespaces that have handlers (the Admin UI's stats list them, as python-socketio does). */
+  handledNamespaces(): string[] {
+    return [...this.namespaces.keys()].filter((name) => name !== "*");
+  }
+
   // ---- Node integration ----------------------------------------------------------------------------
 
   /** Serves Socket.IO on an existing node:http or node:https server (its other routes keep working). */
@@ -459,6 +515,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   /** Disconnects every client and stops the server (python-socketio's `shutdown`). */
   async close(): Promise<void> {
+    this.admin?.close();
     this.engine.close();
     this.node?.close();
     await this.manager.close();
