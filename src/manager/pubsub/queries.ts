@@ -1,5 +1,5 @@
 // The cluster seen whole, over a broker: who the other servers are, and queries that every one of
-// them answers (fetchSockets, allRooms, serverSideEmit with replies). Works on any PubSubDriver, so
+// them answers (fetchSockets, allRooms, serverSideEmit with replies). Works on every PubSubDriver, so
 // Redis, RabbitMQ, NATS and the in-memory broker behave alike.
 //
 // Membership. Each server publishes a `heartbeat` when it connects (and reconnects) and every
