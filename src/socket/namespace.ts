@@ -6,6 +6,7 @@ import type { Server } from "./server.js";
 import type {
   AnyNamespaceHandler,
   CatchAllHandler,
+  ClusterQueryOptions,
   ConnectHandler,
   DefaultEvents,
   DisconnectHandler,
@@ -14,7 +15,10 @@ import type {
   Environ,
   EventHandler,
   EventsMap,
+  FetchSocketsOptions,
+  ServerSideHandler,
 } from "./types.js";
+import type { SocketDescription } from "../manager/manager.js";
 import type { EmitRest, EventNames, StoredHandler } from "./typing.js";
 import { SockjetError } from "./errors.js";
 
@@ -142,6 +146,37 @@ export class Namespace<Listen extends EventsMap = DefaultEvents, Emit extends Ev
 
   participants(room: string | null = null): string[] {
     return this.server.participants(this.namespace, room);
+  }
+
+  // ---- the cluster seen whole, scoped (docs/cluster.md) ----
+
+  fetchSockets(options: Omit<FetchSocketsOptions, "namespace"> = {}): Promise<SocketDescription[]> {
+    return this.server.fetchSockets({ ...options, namespace: this.namespace });
+  }
+
+  fetchRooms(sid: string, options: ClusterQueryOptions = {}): Promise<string[]> {
+    return this.server.fetchRooms(sid, this.namespace, options);
+  }
+
+  fetchParticipants(room: string | null = null, options: ClusterQueryOptions = {}): Promise<string[]> {
+    return this.server.fetchParticipants(this.namespace, room, options);
+  }
+
+  allRooms(options: ClusterQueryOptions = {}): Promise<string[]> {
+    return this.server.allRooms(this.namespace, options);
+  }
+
+  onServerSideEvent(event: string, handler: ServerSideHandler): this {
+    this.server.onServerSideEvent(event, handler, this.namespace);
+    return this;
+  }
+
+  serverSideEmit(event: string, data?: unknown): Promise<void> {
+    return this.server.serverSideEmit(event, data, { namespace: this.namespace });
+  }
+
+  serverSideEmitWithAck(event: string, data?: unknown, options: ClusterQueryOptions = {}): Promise<unknown[]> {
+    return this.server.serverSideEmitWithAck(event, data, { ...options, namespace: this.namespace });
   }
 }
 

@@ -177,6 +177,22 @@ describe("in-memory broker, 3 servers: the cluster seen whole", () => {
     assert.deepEqual(await sio(2).serverSideEmitWithAck("unhandled"), [undefined, undefined]);
   });
 
+  test("the same queries scoped to a namespace: server.of(namespace)", async () => {
+    const chat = sio(0).of("/chat");
+    assert.deepEqual((await chat.fetchSockets()).map((s) => s.sid), [c(5).id]);
+    assert.deepEqual(await chat.fetchParticipants(), [c(5).id]);
+    assert.deepEqual(await chat.fetchRooms(c(5).id), [c(5).id]);
+    assert.deepEqual(await chat.allRooms(), [c(5).id]);
+    sio(2).of("/chat").onServerSideEvent("scoped", (data) => ["scoped", data]);
+    const replies = await chat.serverSideEmitWithAck("scoped", 3);
+    // Server 2 has a handler on "/chat"; server 1 has none there and answers undefined (arrival order varies).
+    assert.equal(replies.length, 2);
+    assert.deepEqual(replies.find((r) => r !== undefined), ["scoped", 3]);
+    assert.ok(replies.includes(undefined));
+    // Not on "/": no handler there on any server.
+    assert.deepEqual(await sio(0).serverSideEmitWithAck("scoped", 3), [undefined, undefined]);
+  });
+
   test("a handler that throws sends no reply: CLUSTER_INCOMPLETE with expected, answered and the partial replies", async () => {
     await assert.rejects(sio(0).serverSideEmitWithAck("fails", null, { timeout: 300 }), (e: unknown) => {
       assert.ok(e instanceof ClusterQueryError);
