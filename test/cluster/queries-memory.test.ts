@@ -177,6 +177,20 @@ describe("in-memory broker, 3 servers: the cluster seen whole", () => {
     assert.deepEqual(await sio(2).serverSideEmitWithAck("unhandled"), [undefined, undefined]);
   });
 
+  test("a query sees the operations its server published before it (one publisher's messages arrive in order)", async () => {
+    await sio(0).enterRoom(c(2).id, "green"); // on server 1, published
+    assert.deepEqual(await sio(0).fetchRooms(c(2).id), [c(2).id, "green"]);
+    await sio(0).leaveRoom(c(2).id, "green");
+    assert.deepEqual(await sio(0).fetchParticipants("/", "green"), []);
+  });
+
+  test("timeouts and heartbeat options are checked", async () => {
+    assert.throws(() => new PubSubManager({ driver: broker.driver(), heartbeatInterval: 1000, heartbeatTimeout: 1000 }), RangeError);
+    assert.throws(() => new PubSubManager({ driver: broker.driver(), queryTimeout: 0 }), RangeError);
+    assert.throws(() => new PubSubManager({ driver: broker.driver(), heartbeatInterval: Number.NaN }), RangeError);
+    await assert.rejects(sio(0).fetchSockets({ timeout: -1 }), RangeError);
+  });
+
   test("the same queries scoped to a namespace: server.of(namespace)", async () => {
     const chat = sio(0).of("/chat");
     assert.deepEqual((await chat.fetchSockets()).map((s) => s.sid), [c(5).id]);
