@@ -10,12 +10,13 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { Emitter } from "@socket.io/redis-emitter";
-import { args } from "../../src/index.js";
+import { args, ClusterQueryError } from "../../src/index.js";
+import { TcpProxy } from "../support/cluster-proxy.js";
 import { probeBroker } from "../support/cluster-scenarios.js";
 import { eventually, type Recorder } from "../support/cluster-harness.js";
 import { REDIS_URL, startMixedCluster, type MixedCluster } from "../support/socketio-mixed.js";
 
-await probeBroker({ name: "Redis", url: REDIS_URL });
+const { host: redisHost, port: redisPort } = await probeBroker({ name: "Redis", url: REDIS_URL });
 
 const sorted = (list: Iterable<string>): string[] => [...list].sort();
 
@@ -277,3 +278,52 @@ describe("@socket.io/redis-emitter reaches sockjet clients (classic format)", ()
     assert.deepEqual(c.errors, []);
   });
 });
+
+for (const sharded of [false, true]) {
+  describe(`mixed cluster, Redis taken away from the sockjet server and given back (${sharded ? "sharded" : "classic"})`, () => {
+    let c: MixedCluster;
+    let proxy: TcpProxy;
+    let sj: Recorder, io1: Recorder;
+
+    before(async () => {
+      proxy = await new TcpProxy(redisHost, redisPort).start();
+      c = await startMixedCluster(sharded, ["/"], `redis://127.0.0.1:${proxy.port}`);
+      [sj, io1] = await Promise.all([c.connect("sj"), c.connect("io")]);
+      await c.sockjet.enterRoom(sj.id, "lobby");
+    });
+
+    after(async () => {
+      await c.close();
+      await proxy.close();
+    });
+
+    test("operations during the outage are reported lost, local clients keep being served, and everything crosses again after", async () => {
+      let disconnected = false;
+      let reconnected = false;
+      c.manager.on("disconnect", () => void (disconnected = true)).on("reconnect", () => void (reconnected = true));
+      proxy.cut();
+      await eventually(() => disconnected, "the manager's disconnect event");
+      await c.sockjet.emit("during", 1);
+      await c.sockjet.enterRoom(io1.id, "lobby");
+      await sj.received("during");
+      await eventually(() => c.errors.filter((e) => e.stage === "publish").length >= 2, "two lost operations reported");
+      const lost = c.errors.filter((e) => e.stage === "publish").map((e) => e.operation?.type);
+      assert.deepEqual(lost.slice(0, 2), ["emit", "enter_room"]);
+      await assert.rejects(c.sockjet.fetchSockets({ timeout: 2000 }), ClusterQueryError);
+
+      proxy.restore();
+      await eventually(() => reconnected, "the manager's reconnect event", 20_000);
+      // Subscribed again: socket.io's broadcasts (to all and to the room, which the sharded dynamic mode sends on the room's channel) arrive.
+      c.io.emit("after-io", 2);
+      c.io.to("lobby").emit("lobby-io", 3);
+      await c.sockjet.emit("after-sj", 4);
+      await c.flush();
+      assert.deepEqual(sj.all("after-io"), [[2]]);
+      assert.deepEqual(sj.all("lobby-io"), [[3]]);
+      assert.deepEqual(io1.all("after-sj"), [[4]]);
+      assert.equal(io1.count("during"), 0);
+      const found = await c.sockjet.fetchSockets();
+      assert.deepEqual(sorted(found.map((s) => s.sid)), sorted([sj.id, io1.id]));
+    });
+  });
+}

@@ -38,10 +38,11 @@ export interface MixedCluster {
 
 let markers = 0;
 
-export async function startMixedCluster(sharded: boolean, namespaces = ["/", "/chat"]): Promise<MixedCluster> {
+/** `sockjetRedisUrl`: where the sockjet server finds Redis (a TcpProxy in front of it in the outage test). */
+export async function startMixedCluster(sharded: boolean, namespaces = ["/", "/chat"], sockjetRedisUrl = REDIS_URL): Promise<MixedCluster> {
   const key = `sio-compat-${randomUUID()}`;
   const errors: ClusterErrorEvent[] = [];
-  const manager = new SocketIORedisManager({ url: REDIS_URL, key, sharded, namespaces, onError: (e) => errors.push(e) });
+  const manager = new SocketIORedisManager({ url: sockjetRedisUrl, key, sharded, namespaces, reconnect: { minDelay: 50, maxDelay: 500 }, logger: false, onError: (e) => errors.push(e) });
   const sockjet = new Server({ clientManager: manager, namespaces });
   const sjHttp = await sockjet.listen(0, "127.0.0.1");
   await manager.ready;

@@ -47,6 +47,8 @@ export interface SocketIORedisManagerOptions extends SocketIORedisLinkOptions {
   queryTimeout?: number;
   /** How long acknowledgements of an emit with a callback are routed back from other servers, ms (default 60000; `call()` uses its own timeout). */
   ackTimeout?: number;
+  /** How often the number of servers that serverCount() returns is counted again, ms (default 5000). */
+  serverCountInterval?: number;
   /** Logger for broker events; default: the server's logger. */
   logger?: boolean | Logger;
   /** Called for every broker failure, including each lost operation (`stage: "publish"`). */
@@ -80,6 +82,7 @@ export class SocketIORedisManager extends InMemoryManager {
   private started: Promise<void> | null = null;
   private closed = false;
   private knownServers = 1;
+  private countTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly options: SocketIORedisManagerOptions = {}) {
     super();
@@ -113,7 +116,13 @@ export class SocketIORedisManager extends InMemoryManager {
 
   /** Resolves once the Redis connections are up for the first time (the server does not wait for it). */
   get ready(): Promise<void> {
-    return (this.started ??= this.link.start().then(() => this.refreshServerCount()));
+    return (this.started ??= this.link.start().then(() => {
+      // serverCount() is synchronous: it returns the count kept fresh here (and by every query).
+      if (this.closed) return;
+      this.countTimer = setInterval(() => void this.refreshServerCount(), this.options.serverCountInterval ?? 5000);
+      this.countTimer.unref?.();
+      return this.refreshServerCount();
+    }));
   }
 
   /** `"error"` (every broker failure, lost operations included), `"disconnect"`, `"reconnect"`. */
@@ -258,13 +267,14 @@ export class SocketIORedisManager extends InMemoryManager {
     return result.answers;
   }
 
-  /** The servers of the "/" namespace (socket.io's count: Redis subscribers), as last counted. */
+  /** The servers of the "/" namespace (socket.io's count: Redis subscribers), as last counted (every `serverCountInterval` ms and at each query). */
   override serverCount(): number {
     return this.knownServers;
   }
 
   override async close(): Promise<void> {
     this.closed = true;
+    if (this.countTimer !== null) clearInterval(this.countTimer);
     this.requests.clear();
     await this.link.close();
     await super.close();
