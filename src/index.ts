@@ -15,6 +15,7 @@ export type {
   CatchAllHandler,
   ClusterQueryOptions,
   ConnectHandler,
+  ConnectInfo,
   DefaultEvents,
   DisconnectHandler,
   DisconnectOptions,
@@ -30,6 +31,16 @@ export type {
   ServerSideHandler,
 } from "./socket/types.js";
 export type { JsonCodec } from "./socket/protocol/packet.js";
+export { MemoryRecoveryStore } from "./socket/recovery-memory.js";
+export type {
+  ConnectionStateRecoveryOptions,
+  MissedEvent,
+  RecoveryHost,
+  RecoveryLimits,
+  RecoverySession,
+  RecoveryStore,
+  RestoredSession,
+} from "./socket/recovery.js";
 export { InMemoryManager } from "./manager/memory.js";
 export type {
   ClientManager,

@@ -63,6 +63,13 @@ export interface ManagerHost extends QueryHost {
   joinedRoom?(namespace: string, sid: string, room: string): void;
   /** Optional. A local sid left a room other than its own (see deliverToRoom). */
   leftRoom?(namespace: string, sid: string, room: string): void;
+  /**
+   * Optional, set by a server with connection state recovery in "server" scope: logs an emit
+   * without acknowledgement about to be delivered here and returns its arguments with the offset
+   * appended (a manager delivers those instead). Called for every such emit this server applies,
+   * whether it started here or on another server.
+   */
+  recordEmit?(operation: EmitOperation): unknown[];
   /** Emits to one local sid with an acknowledgement callback. Returns false if the sid is not here. */
   deliverWithAck(namespace: string, sid: string, event: string, args: unknown[], callback: AckCallback): boolean;
   /**

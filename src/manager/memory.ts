@@ -152,10 +152,13 @@ export class InMemoryManager implements ClientManager {
     for (const sid of [...set]) this.leaveRoom(namespace, sid, room);
   }
 
-  protected emitLocal(op: EmitOperation): void {
+  protected emitLocal(operation: EmitOperation): void {
     const host = this.host;
+    if (host === null) return;
+    // Logged even when no client of the namespace is connected here: a disconnected one may come back for it.
+    const op = host.recordEmit !== undefined && operation.callback === undefined ? { ...operation, args: host.recordEmit(operation) } : operation;
     const ns = this.namespaces.get(op.namespace);
-    if (host === null || ns === undefined) return;
+    if (ns === undefined) return;
     // Exactly one room (or the whole namespace), nobody skipped, no callback: "all members of room R
     // of namespace N" is a unit the host may deliver natively (a topic publish on Bun).
     if (op.callback === undefined && op.skip.length === 0 && host.deliverToRoom !== undefined) {

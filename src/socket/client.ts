@@ -53,6 +53,19 @@ export class PendingCall implements TimerTarget {
 
 export type AckEntry = AckCallback | PendingCall;
 
+/** A socket's connection state recovery (see recovery.ts). */
+export interface SocketRecovery {
+  /** The private session id the client presents to recover (sent in CONNECT beside the sid). */
+  readonly pid: string;
+  /** This socket is a recovered session. */
+  readonly recovered: boolean;
+  /**
+   * While a cluster store catches up: live packets sent to the socket, kept apart from the held
+   * ones so that those repeating a missed event can be dropped (Server.restoreInto).
+   */
+  buffer: Array<readonly OutPacket[]> | null;
+}
+
 export class NamespaceSocket {
   state: SocketState = "connecting";
   /** Ack id → what to do with the client's acknowledgement. */
@@ -64,6 +77,8 @@ export class NamespaceSocket {
    * the runtime publishes natively (Bun); null elsewhere, on long-polling, and once closed.
    */
   topicPeer: WebSocketPeer | null = null;
+  /** Connection state recovery's per-socket state; null when the server has the option off. */
+  recovery: SocketRecovery | null = null;
 
   constructor(
     readonly sid: string,
@@ -102,7 +117,9 @@ export class NamespaceSocket {
 
   send(packets: readonly OutPacket[]): void {
     if (this.state === "connecting") {
-      this.client.hold(this, packets);
+      const buffer = this.recovery?.buffer;
+      if (buffer != null) buffer.push(packets);
+      else this.client.hold(this, packets);
       return;
     }
     const engine = this.client.engine;

@@ -14,13 +14,14 @@ import { TimerEntry, type TimerTarget } from "../engine/timers.js";
 import { Decoder, defaultJson, encodePacket, MAX_DEPTH, PacketType, RESERVED_EVENTS, type JsonCodec, type PacketDecoder, type Packet } from "./protocol/packet.js";
 import { MsgpackCodec } from "./protocol/msgpack.js";
 import { Client, NamespaceSocket, PendingCall } from "./client.js";
+import { Recovery, type MissedEvent, type RestoredSession } from "./recovery.js";
 import { Namespace } from "./namespace.js";
 import { ClusterQueryError, ConnectionRefusedError, SockjetError, TimeoutError } from "./errors.js";
 import { fromArgList, toArgList } from "./args.js";
 import { InMemoryManager } from "../manager/memory.js";
 import { instrumentServer, type AdminInstrumentation, type AdminOptions } from "../admin/instrument.js";
 import type { ServerTaps } from "../admin/taps.js";
-import type { ClientManager, ManagerHost, SocketDescription } from "../manager/manager.js";
+import type { ClientManager, EmitOperation, ManagerHost, SocketDescription } from "../manager/manager.js";
 import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
 import { FetchEngineAdapter, type FetchHandler, type FetchHandlerOptions } from "../runtime/fetch.js";
 import type {
@@ -30,6 +31,7 @@ import type {
   CatchAllHandler,
   ClusterQueryOptions,
   ConnectHandler,
+  ConnectInfo,
   DefaultEvents,
   DisconnectHandler,
   DisconnectOptions,
@@ -50,6 +52,9 @@ import { randomId } from "../util/random-id.js";
 type RefusalPayload = { message: string; data?: unknown };
 
 const DEFAULT_REFUSAL: RefusalPayload = { message: "Connection rejected by server" };
+/** The connect handler's fourth argument (shared, frozen: nothing allocated per connect). */
+const RECOVERED: ConnectInfo = Object.freeze({ recovered: true });
+const NOT_RECOVERED: ConnectInfo = Object.freeze({ recovered: false });
 /** The CONNECT_ERROR message past maxNamespacesPerConnection. */
 export const TOO_MANY_NAMESPACES = "Too many namespaces on this connection";
 
@@ -106,6 +111,8 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   private readonly maxNamespacesPerConnection: number;
   /** The msgpack codec when the server speaks socket.io-msgpack-parser's format (option `parser`), else null (JSON). */
   private readonly msgpack: MsgpackCodec | null;
+  /** Connection state recovery (option `connectionStateRecovery`), null when off. */
+  private readonly recovery: Recovery | null;
   /** The decoder every connection uses while it has no binary packet half-received (see onMessage). */
   private decoder: PacketDecoder;
   /** Handler containers by namespace name ("*" holds the any-namespace handlers). */
@@ -150,6 +157,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     // A msgpack packet is always one message: its decoder is never pending, so one serves every connection.
     this.decoder = this.msgpack !== null ? this.msgpack.decoder() : new Decoder({ json: this.json, maxAttachments: this.maxAttachments });
     this.manager = options.clientManager ?? new InMemoryManager();
+    this.recovery = options.connectionStateRecovery === undefined ? null : this.startRecovery(new Recovery(options.connectionStateRecovery, this.engine.options));
     this.engine.setHandler(this.engineHandler);
     this.managerHost.logger = this.logger;
     this.ready = Promise.resolve(this.manager.initialize(this.managerHost));
@@ -204,7 +212,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.checkEvent(event);
     await this.ready;
     const targets = [...list(options.to), ...list(options.room)];
-    await this.manager.execute({
+    const operation: EmitOperation = {
       type: "emit",
       namespace: options.namespace ?? "/",
       event,
@@ -212,7 +220,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       rooms: targets.length > 0 ? targets : null,
       skip: list(options.skipSid),
       ...(options.callback ? { callback: options.callback } : {}),
-    });
+    };
+    // A shared (cluster) recovery log numbers the event once, here, before it reaches any server.
+    if (this.recovery?.scope === "cluster" && options.callback === undefined) await this.recordShared(this.recovery, operation);
+    await this.manager.execute(operation);
   }
 
   /** Sends a `message` event (python-socketio's `send`). */
@@ -518,6 +529,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.admin?.close();
     this.engine.close();
     this.node?.close();
+    await this.recovery?.store.close();
     await this.manager.close();
     const own = this.ownHttpServer;
     if (own !== null) {
@@ -628,7 +640,44 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       return;
     }
     if (v3Query !== undefined) client.setConnectQuery(namespace, v3Query);
-    const socket = new NamespaceSocket(this.newSid(client, namespace), namespace, client);
+    // A reconnecting client with connection state recovery presents the pid and offset it holds.
+    const claim = this.recovery !== null && client.protocol === 5 ? Recovery.claimOf(auth) : null;
+    if (claim === null) {
+      this.openSocket(client, namespace, auth, null);
+      return;
+    }
+    const restored = this.recovery!.store.restore(namespace, claim.pid, claim.offset);
+    if (!(restored instanceof Promise)) {
+      this.openSocket(client, namespace, auth, restored);
+      return;
+    }
+    restored.then(
+      (value) => this.afterRestore(client, namespace, auth, value),
+      (err: unknown) => {
+        this.logger.error("connection state recovery failed; the client gets a fresh session", { namespace, err });
+        this.afterRestore(client, namespace, auth, null);
+      },
+    );
+  }
+
+  /** A store's restore has answered: the connection may have closed, or joined the namespace, meanwhile. */
+  private afterRestore(client: Client, namespace: string, auth: unknown, restored: RestoredSession | null): void {
+    if (client.engine.readyState !== "open") return;
+    if (client.sockets.has(namespace)) {
+      this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
+      return;
+    }
+    if (client.sockets.size >= this.maxNamespacesPerConnection) {
+      this.sendConnectError(client, namespace, { message: TOO_MANY_NAMESPACES });
+      return;
+    }
+    this.openSocket(client, namespace, auth, restored);
+  }
+
+  /** A namespace socket: fresh, or a recovered session (`restored`). */
+  private openSocket(client: Client, namespace: string, auth: unknown, restored: RestoredSession | null): void {
+    const session = restored?.session ?? null;
+    const socket = new NamespaceSocket(session?.sid ?? this.newSid(client, namespace), namespace, client);
     // python-socketio's msgpack packets drop an id of 0 (`if self.id:`), so its client would answer
     // a call numbered 0 with an ACK that names none; its own servers number from 1, and so does this one here.
     if (this.msgpack !== null) socket.allocateAckId();
@@ -636,12 +685,71 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     this.sockets.set(socket.sid, socket);
     // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
     this.manager.connect(namespace, socket.sid);
+    if (this.recovery !== null && client.protocol === 5) {
+      socket.recovery = { pid: session?.pid ?? randomId(), recovered: session !== null, buffer: null };
+      const catchingUp = restored === null ? null : this.restoreInto(socket, restored);
+      if (catchingUp !== null) {
+        catchingUp.then(
+          () => this.decideConnect(socket, auth),
+          (err: unknown) => {
+            // The missed events cannot all be known: the connection closes, and the client comes back to a fresh session.
+            this.logger.error("connection state recovery failed while catching up; closing the connection", { namespace, sid: socket.sid, err });
+            socket.recovery!.buffer = null;
+            client.engine.close("forced close");
+          },
+        );
+        return;
+      }
+    }
+    this.decideConnect(socket, auth);
+  }
+
+  /**
+   * Gives a recovered socket its session, rooms and missed events (held behind its CONNECT). A
+   * cluster store then reads what was logged since its first read (the socket is in its rooms by
+   * now, so every event is in that read or delivered live); live events repeating a missed one are
+   * dropped. Returns that catch-up, or null when there is none.
+   */
+  private restoreInto(socket: NamespaceSocket, restored: RestoredSession): Promise<void> | null {
+    const { session } = restored;
+    const { namespace, sid } = socket;
+    socket.session = session.data;
+    for (const room of session.rooms) {
+      this.manager.execute({ type: "enter_room", namespace, sid, room }).catch((err: unknown) => this.logger.error("recovered room could not be entered", { namespace, sid, room, err }));
+    }
+    this.sendMissed(socket, restored.missed);
+    const store = this.recovery!.store;
+    if (store.catchUp === undefined || restored.through === undefined) return null;
+    const buffer: Array<readonly OutPacket[]> = [];
+    socket.recovery!.buffer = buffer;
+    return store.catchUp(session, restored.through).then(({ missed, through }) => {
+      socket.recovery!.buffer = null;
+      if (socket.state === "closed") return;
+      this.sendMissed(socket, missed);
+      for (const packets of buffer) if (!this.recovery!.isDuplicate(packets, through)) socket.send(packets);
+    });
+  }
+
+  private sendMissed(socket: NamespaceSocket, missed: readonly MissedEvent[]): void {
+    for (const event of missed) {
+      try {
+        socket.send("packets" in event ? event.packets : this.encodeEvent(socket.namespace, event.event, event.args));
+      } catch (err) {
+        this.logger.error("a missed event could not be encoded; not replayed", { namespace: socket.namespace, sid: socket.sid, err });
+      }
+    }
+  }
+
+  /** The connect handler's turn (after a recovery has restored what it could). */
+  private decideConnect(socket: NamespaceSocket, auth: unknown): void {
+    const { client, namespace } = socket;
+    if (socket.state === "closed") return;
     if (this.alwaysConnect) this.acceptConnect(socket);
 
     // A synchronous handler (or none) is decided in this turn; only a promise waits.
     let verdict: unknown;
     try {
-      verdict = this.runConnectHandler(namespace, socket.sid, client, auth);
+      verdict = this.runConnectHandler(namespace, socket.sid, client, auth, socket.recovery?.recovered === true ? RECOVERED : NOT_RECOVERED);
     } catch (err) {
       this.finishConnect(socket, this.refusalOf(socket, err));
       return;
@@ -701,8 +809,8 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     const client = socket.client;
     socket.state = "connected";
     client.connected();
-    // Protocol v5 tells the client its sid; v4 clients take the Engine.IO session id as theirs.
-    const data = client.protocol === 5 ? { sid: socket.sid } : undefined;
+    // Protocol v5 tells the client its sid (and, with recovery, its pid); v4 clients take the Engine.IO session id as theirs.
+    const data = client.protocol === 5 ? (socket.recovery !== null ? { sid: socket.sid, pid: socket.recovery.pid } : { sid: socket.sid }) : undefined;
     this.sendControl(client, { type: PacketType.CONNECT, nsp: socket.namespace, data });
     socket.releaseHeld(true);
     this.subscribeTopics(socket);
@@ -763,11 +871,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   }
 
   /** Runs the connect handler, building the environ only when there is one to receive it. */
-  private runConnectHandler(namespace: string, sid: string, client: Client, auth: unknown): unknown {
+  private runConnectHandler(namespace: string, sid: string, client: Client, auth: unknown, info: ConnectInfo): unknown {
     const own = this.namespaces.get(namespace)?.handler("connect");
-    if (own) return own(sid, client.environFor(namespace), auth);
+    if (own) return own(sid, client.environFor(namespace), auth, info);
     const any = this.namespaces.get("*")?.handler("connect");
-    if (any) return any(namespace, sid, client.environFor(namespace), auth);
+    if (any) return any(namespace, sid, client.environFor(namespace), auth, info);
     return true;
   }
 
@@ -836,6 +944,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.forget(socket);
       return;
     }
+    if (socket.recovery !== null && Recovery.recoverable(reason)) this.persistSession(socket);
     // The handler runs while the sid is still in its rooms and its session readable (python-socketio order).
     let result: unknown;
     try {
@@ -859,8 +968,40 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   }
 
   private forget(socket: NamespaceSocket): void {
-    if (this.sockets.get(socket.sid) === socket) this.sockets.delete(socket.sid);
+    const current = this.sockets.get(socket.sid);
+    // A recovered session may hold the sid again already (while this one's disconnect handler ran): its membership stays.
+    if (current !== undefined && current !== socket) return;
+    if (current === socket) this.sockets.delete(socket.sid);
     this.manager.disconnect(socket.namespace, socket.sid);
+  }
+
+  // ---- connection state recovery -------------------------------------------------------------------
+
+  /** Hands the store what it needs; a per-server log is fed by the manager, as every emit is applied here. */
+  private startRecovery(recovery: Recovery): Recovery {
+    recovery.store.start({ logger: this.logger, limits: recovery.limits, encode: (namespace, event, args) => this.encodeEvent(namespace, event, args) });
+    if (recovery.scope === "server") this.managerHost.recordEmit = (operation) => recovery.store.record(operation) as unknown[];
+    return recovery;
+  }
+
+  /** Numbers an emit in the shared log (its arguments gain the offset); if the store fails, the emit goes out unnumbered. */
+  private async recordShared(recovery: Recovery, operation: EmitOperation): Promise<void> {
+    try {
+      operation.args = await recovery.store.record(operation);
+    } catch (err) {
+      this.logger.error("recovery log unavailable; event sent without offset (not recoverable)", { namespace: operation.namespace, event: operation.event, err });
+    }
+  }
+
+  /** A socket lost its connection: its session is kept for the window (it still has its rooms here). */
+  private persistSession(socket: NamespaceSocket): void {
+    const { namespace, sid } = socket;
+    const rooms = this.manager.getRooms(namespace, sid).slice(1);
+    try {
+      this.recovery!.store.persist({ namespace, sid, pid: socket.recovery!.pid, rooms, data: socket.session });
+    } catch (err) {
+      this.logger.error("session could not be kept for recovery", { namespace, sid, err });
+    }
   }
 
   // ---- delivery ------------------------------------------------------------------------------------
@@ -1013,10 +1154,17 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    * inside the manager's operation, whose promise the caller awaits).
    */
   private encodeEvent(namespace: string, event: string, args: unknown[], id?: number): OutPacket[] {
+    const recovery = this.recovery;
+    if (recovery !== null && id === undefined) {
+      // The recovery log encoded this event already (offset included): every recipient shares those packets.
+      const logged = recovery.cached(args);
+      if (logged !== undefined) return logged;
+    }
     const packet: Packet = { type: PacketType.EVENT, nsp: namespace, data: [event, ...args] };
     if (id !== undefined) packet.id = id;
     const packets = this.toEnginePackets(packet, event);
     if (packets instanceof SockjetError) throw packets;
+    if (recovery !== null && id === undefined && recovery.scope === "cluster") recovery.noteEncoded(args, packets);
     return packets;
   }
 

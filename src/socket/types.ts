@@ -2,6 +2,7 @@ import type { Args } from "./args.js";
 import type { EngineServerOptions } from "../engine/server.js";
 import type { JsonCodec } from "./protocol/packet.js";
 import type { ClientManager } from "../manager/manager.js";
+import type { ConnectionStateRecoveryOptions } from "./recovery.js";
 
 /** What the `connect` handler learns about the request that opened the connection (python-socketio's `environ`). */
 export interface Environ {
@@ -57,8 +58,18 @@ type Bivariant<F extends (...a: never[]) => unknown> = { bivarianceHack(...a: Pa
 
 export type HandlerResult = unknown;
 export type EventHandler<A extends readonly unknown[] = unknown[]> = Bivariant<(sid: string, ...args: A) => HandlerResult>;
+/** What the connect handler learns besides the request and the auth (its fourth argument). */
+export interface ConnectInfo {
+  /**
+   * The client came back within `connectionStateRecovery`'s window: same sid, its rooms and
+   * session restored, and the events it missed are on their way (socket.io's `socket.recovered`).
+   * Always false without the option.
+   */
+  recovered: boolean;
+}
+
 /** Return `false` (or a promise of it) or throw ConnectionRefusedError to refuse the connection. */
-export type ConnectHandler = Bivariant<(sid: string, environ: Environ, auth: unknown) => HandlerResult>;
+export type ConnectHandler = Bivariant<(sid: string, environ: Environ, auth: unknown, info: ConnectInfo) => HandlerResult>;
 export type DisconnectHandler = Bivariant<(sid: string, reason: DisconnectReason) => HandlerResult>;
 /** `on("*", ...)`: every event without a handler of its own; receives the event name first. */
 export type CatchAllHandler = Bivariant<(event: string, sid: string, ...args: unknown[]) => HandlerResult>;
@@ -167,4 +178,13 @@ export interface ServerOptions extends EngineServerOptions {
    * handler), where one connection could otherwise join thousands.
    */
   maxNamespacesPerConnection?: number;
+  /**
+   * socket.io 4.6's connection state recovery, off by default: `{}` turns it on with the defaults.
+   * A client that loses its connection and comes back within `maxDisconnectionDuration` gets its
+   * sid, rooms, session and the events it missed; the connect handler's fourth argument says
+   * `recovered: true`. Every event sent without acknowledgement then carries an offset as its last
+   * argument (clients without recovery support see it as one more argument). See
+   * docs/connection-state-recovery.md.
+   */
+  connectionStateRecovery?: ConnectionStateRecoveryOptions;
 }
