@@ -75,6 +75,8 @@ export default {
       "test/unit/websocket-frames.test.ts",
       "test/unit/payload-lengths-v3.test.ts",
       "test/unit/msgpack-protocol.test.ts",
+      // the Node runtime's body reader over a real in-process http server (raw TCP, no client)
+      "test/unit/node-bodies.test.ts",
       "test/cluster/codecs.test.ts",
     ],
     nodeArgs: ["--import", "tsx"],
