@@ -23,7 +23,7 @@ const EXPECTED: Record<string, string[]> = {
   ".": ["Server", "Namespace", "InMemoryManager", "ConnectionRefusedError", "args"],
   "./engine": ["EngineServer", "NodeEngineAdapter", "FetchEngineAdapter"],
   "./cluster": ["PubSubManager", "InMemoryBroker"],
-  "./redis": ["RedisManager", "RedisDriver"],
+  "./redis": ["RedisManager", "RedisDriver", "SocketIORedisManager"],
   "./amqp": ["AmqpManager", "AmqpDriver"],
   "./nats": ["NatsManager", "NatsDriver"],
   "./emitter": ["Emitter"],
