@@ -134,6 +134,9 @@ export class AmqpDriver implements PubSubDriver {
     const backoff = this.options.backoff ?? {};
     const connection = await connect(this.url, {
       timeout: this.options.connectTimeout ?? 10_000,
+      // Without it, a message of more than one frame waits for the broker's delayed ACK (Nagle):
+      // a 3 KB fetchSockets answer took 44 ms instead of 0.9 ms (docs/cluster.md's figures).
+      noDelay: true,
       ...this.options.socketOptions,
       recovery: {
         initialDelay: backoff.min ?? 100,
