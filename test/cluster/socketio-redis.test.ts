@@ -1,10 +1,12 @@
 // Mixed clusters with socket.io: a sockjet server (SocketIORedisManager) and a socket.io server
 // (@socket.io/redis-adapter on ioredis) share a real Redis (REDIS_URL, default 127.0.0.1:6379), in
-// the adapter's classic format and in its sharded one (SPUBLISH/SSUBSCRIBE, Redis 7 — here on a
-// standalone Redis). Clients of both receive each other's broadcasts (all, room, except, binary),
-// room operations, remote disconnects, broadcasts with acknowledgements and the queries
-// (fetchSockets, allRooms, serverSideEmit with and without acks) cross in both directions, and
-// @socket.io/redis-emitter (classic only: the emitter has no sharded mode) reaches sockjet clients.
+// the adapter's classic format (also with publishOnSpecificResponseChannel) and in its sharded one
+// (SPUBLISH/SSUBSCRIBE, Redis 7, here on a standalone Redis) in its three subscription modes.
+// Clients of both receive each other's broadcasts (all, room, except, binary); room operations,
+// remote disconnects, broadcasts with acknowledgements and the queries (fetchSockets, allRooms,
+// serverSideEmit with and without acks) cross in both directions; @socket.io/redis-emitter
+// (classic only: the emitter has no sharded mode) reaches sockjet clients; and the sockjet server
+// loses Redis mid-run and comes back.
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -14,19 +16,28 @@ import { args, ClusterQueryError } from "../../src/index.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { probeBroker } from "../support/cluster-scenarios.js";
 import { eventually, type Recorder } from "../support/cluster-harness.js";
-import { REDIS_URL, startMixedCluster, type MixedCluster } from "../support/socketio-mixed.js";
+import { REDIS_URL, startMixedCluster, type MixedCluster, type MixedOptions } from "../support/socketio-mixed.js";
 
 const { host: redisHost, port: redisPort } = await probeBroker({ name: "Redis", url: REDIS_URL });
 
 const sorted = (list: Iterable<string>): string[] => [...list].sort();
 
-for (const sharded of [false, true]) {
-  describe(`mixed cluster with socket.io (${sharded ? "sharded" : "classic"} pub/sub)`, () => {
+const CONFIGS: Array<{ name: string; options: MixedOptions }> = [
+  { name: "classic pub/sub", options: { sharded: false } },
+  { name: "classic pub/sub, publishOnSpecificResponseChannel", options: { sharded: false, specificResponseChannel: true } },
+  { name: "sharded pub/sub, dynamic", options: { sharded: true } },
+  { name: "sharded pub/sub, static", options: { sharded: true, subscriptionMode: "static" } },
+  { name: "sharded pub/sub, dynamic-private", options: { sharded: true, subscriptionMode: "dynamic-private" } },
+];
+
+for (const { name, options } of CONFIGS) {
+  const sharded = options.sharded;
+  describe(`mixed cluster with socket.io (${name})`, () => {
     let c: MixedCluster;
     let sj1: Recorder, sj2: Recorder, io1: Recorder, io2: Recorder;
 
     before(async () => {
-      c = await startMixedCluster(sharded);
+      c = await startMixedCluster(options);
       c.io.on("connection", (socket) => {
         socket.on("join", (room: string, ack: () => void) => {
           socket.join(room);
@@ -224,7 +235,7 @@ describe("@socket.io/redis-emitter reaches sockjet clients (classic format)", ()
   let sj1: Recorder, sj2: Recorder, io1: Recorder;
 
   before(async () => {
-    c = await startMixedCluster(false);
+    c = await startMixedCluster({ sharded: false });
     redis = new Redis(REDIS_URL);
     emitter = new Emitter(redis, { key: c.key });
     [sj1, sj2, io1] = await Promise.all([c.connect("sj"), c.connect("sj"), c.connect("io")]);
@@ -287,7 +298,7 @@ for (const sharded of [false, true]) {
 
     before(async () => {
       proxy = await new TcpProxy(redisHost, redisPort).start();
-      c = await startMixedCluster(sharded, ["/"], `redis://127.0.0.1:${proxy.port}`);
+      c = await startMixedCluster({ sharded, namespaces: ["/"], sockjetRedisUrl: `redis://127.0.0.1:${proxy.port}` });
       [sj, io1] = await Promise.all([c.connect("sj"), c.connect("io")]);
       await c.sockjet.enterRoom(sj.id, "lobby");
     });

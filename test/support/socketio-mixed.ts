@@ -12,7 +12,7 @@ import { Server as IOServer } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { io, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "../../src/index.js";
-import { SocketIORedisManager } from "../../src/manager/pubsub/redis.js";
+import { SocketIORedisManager, type SubscriptionMode } from "../../src/manager/pubsub/redis.js";
 import type { ClusterErrorEvent } from "../../src/manager/pubsub/index.js";
 import { Recorder, eventually } from "./cluster-harness.js";
 
@@ -38,11 +38,32 @@ export interface MixedCluster {
 
 let markers = 0;
 
-/** `sockjetRedisUrl`: where the sockjet server finds Redis (a TcpProxy in front of it in the outage test). */
-export async function startMixedCluster(sharded: boolean, namespaces = ["/", "/chat"], sockjetRedisUrl = REDIS_URL): Promise<MixedCluster> {
+export interface MixedOptions {
+  sharded: boolean;
+  /** Sharded only, on both sides (default "dynamic"). */
+  subscriptionMode?: SubscriptionMode;
+  /** Classic only, on both sides: publishOnSpecificResponseChannel. */
+  specificResponseChannel?: boolean;
+  namespaces?: string[];
+  /** Where the sockjet server finds Redis (a TcpProxy in front of it in the outage test). */
+  sockjetRedisUrl?: string;
+}
+
+export async function startMixedCluster(options: MixedOptions): Promise<MixedCluster> {
+  const { sharded, subscriptionMode = "dynamic", specificResponseChannel = false, namespaces = ["/", "/chat"], sockjetRedisUrl = REDIS_URL } = options;
   const key = `sio-compat-${randomUUID()}`;
   const errors: ClusterErrorEvent[] = [];
-  const manager = new SocketIORedisManager({ url: sockjetRedisUrl, key, sharded, namespaces, reconnect: { minDelay: 50, maxDelay: 500 }, logger: false, onError: (e) => errors.push(e) });
+  const manager = new SocketIORedisManager({
+    url: sockjetRedisUrl,
+    key,
+    sharded,
+    subscriptionMode,
+    publishOnSpecificResponseChannel: specificResponseChannel,
+    namespaces,
+    reconnect: { minDelay: 50, maxDelay: 500 },
+    logger: false,
+    onError: (e) => errors.push(e),
+  });
   const sockjet = new Server({ clientManager: manager, namespaces });
   const sjHttp = await sockjet.listen(0, "127.0.0.1");
   await manager.ready;
@@ -51,7 +72,7 @@ export async function startMixedCluster(sharded: boolean, namespaces = ["/", "/c
   const sub = pub.duplicate();
   const http: HttpServer = createServer();
   const ioServer = new IOServer(http);
-  ioServer.adapter(sharded ? createShardedAdapter(pub, sub, { channelPrefix: key }) : createAdapter(pub, sub, { key }));
+  ioServer.adapter(sharded ? createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode }) : createAdapter(pub, sub, { key, publishOnSpecificResponseChannel: specificResponseChannel }));
   for (const nsp of namespaces) ioServer.of(nsp);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
 
