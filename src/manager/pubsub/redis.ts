@@ -22,3 +22,5 @@ export class RedisManager extends PubSubManager {
 // The compatibility mode with @socket.io/redis-adapter's channels (docs/socketio-redis-compat.md).
 export { SocketIORedisManager, type SocketIORedisManagerOptions } from "../socketio-redis/manager.js";
 export type { SubscriptionMode } from "../socketio-redis/sharded.js";
+
+export { RedisRecoveryStore, type RedisRecoveryStoreOptions } from "./redis-recovery.js";

@@ -1,0 +1,213 @@
+// A connection state recovery store in Redis, so that a client recovers on any server of a
+// cluster (the role socket.io's redis-streams adapter plays for socket.io). It works with any
+// client manager (Redis, RabbitMQ or NATS as the broker): it needs Redis only for itself.
+//
+//   <prefix>:log:<namespace>   a stream: one entry per emit without acknowledgement, written by
+//                              the server that emits it before the emit leaves; the entry id is
+//                              the event's offset on every server. Trimmed to maxLogEntries and
+//                              to the retention time; expires when the namespace goes quiet.
+//   <prefix>:session:<pid>     a disconnected socket's session (JSON), expiring with the window;
+//                              taken with GETDEL, so it is restored at most once.
+//
+// Order of a restore (Server.openSocket): the session and every entry after the client's offset
+// are read; the socket then joins its rooms on the new server and the entries logged meanwhile
+// are read (catchUp). An event is logged before it is published, so each one is either in those
+// reads or delivered live to the joined socket; one in both is told apart by its offset (ids are
+// ordered) and sent once.
+
+import { Redis, type RedisOptions } from "ioredis";
+import type { EmitOperation } from "../manager.js";
+import type { MissedEvent, RecoveryHost, RecoverySession, RecoveryStore, RestoredSession } from "../../socket/recovery.js";
+import { defaultJson, type JsonCodec } from "../../socket/protocol/packet.js";
+import { decodeMessage, encodeMessage } from "./envelope.js";
+
+export interface RedisRecoveryStoreOptions {
+  /** Default `REDIS_URL` or "redis://127.0.0.1:6379". Ignored with `client`. */
+  url?: string;
+  /** Extra ioredis options (TLS, password, db...). Ignored with `client`. */
+  redisOptions?: RedisOptions;
+  /** An ioredis connection to use (the store does not close it). Not a Redis Cluster connection. */
+  client?: Redis;
+  /** Key prefix shared by every server of the cluster (default "sockjet:recovery"). */
+  prefix?: string;
+  /**
+   * Most events kept per namespace (default 10000, trimmed approximately, as XADD's `MAXLEN ~`).
+   * A client whose offset has been trimmed away gets a fresh session.
+   */
+  maxLogEntries?: number;
+  /** JSON codec for the sessions (default JSON); session data must survive it. */
+  json?: JsonCodec;
+}
+
+const STREAM_ID = /^(\d{1,16})-(\d{1,16})$/;
+
+type StreamEntry = [id: Buffer, fields: Buffer[]];
+
+/** A logged emit, decoded. */
+interface Logged {
+  id: string;
+  rooms: readonly string[] | null;
+  skip: readonly string[];
+  event: string;
+  args: unknown[];
+  bytes: number;
+}
+
+function reaches(entry: Logged, session: RecoverySession): boolean {
+  if (entry.skip.includes(session.sid)) return false;
+  const rooms = entry.rooms;
+  if (rooms === null) return true;
+  return rooms.includes(session.sid) || session.rooms.some((room) => rooms.includes(room));
+}
+
+function isSession(value: unknown): value is RecoverySession {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s.namespace === "string" &&
+    typeof s.sid === "string" &&
+    typeof s.pid === "string" &&
+    Array.isArray(s.rooms) &&
+    s.rooms.every((room) => typeof room === "string") &&
+    (s.data === null || typeof s.data === "object")
+  );
+}
+
+/** ms and sequence of a stream id, or null. */
+function parseId(id: string): [number, number] | null {
+  const m = STREAM_ID.exec(id);
+  return m === null ? null : [Number(m[1]), Number(m[2])];
+}
+
+export class RedisRecoveryStore implements RecoveryStore {
+  readonly scope = "cluster" as const;
+  private host: RecoveryHost | null = null;
+  private readonly redis: Redis;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+  private readonly maxLogEntries: number;
+  private readonly json: JsonCodec;
+  /** Session writes not yet answered (close() waits for them). */
+  private readonly writes = new Set<Promise<unknown>>();
+
+  constructor(options: RedisRecoveryStoreOptions = {}) {
+    this.owned = options.client === undefined;
+    this.redis = options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { ...options.redisOptions });
+    this.prefix = options.prefix ?? "sockjet:recovery";
+    this.maxLogEntries = options.maxLogEntries ?? 10_000;
+    if (!Number.isSafeInteger(this.maxLogEntries) || this.maxLogEntries < 1) throw new RangeError(`maxLogEntries must be a positive integer, got ${this.maxLogEntries}`);
+    this.json = options.json ?? defaultJson;
+  }
+
+  start(host: RecoveryHost): void {
+    this.host = host;
+    if (this.owned) this.redis.on("error", (err: Error) => host.logger.warn("recovery store: Redis connection error", { err }));
+  }
+
+  async record(operation: EmitOperation): Promise<unknown[]> {
+    const { namespace, event, args, rooms, skip } = operation;
+    const payload = encodeMessage({ type: "emit", host: "", namespace, event, args, rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
+    const key = this.logKey(namespace);
+    const retention = this.host!.limits.retention;
+    const results = await this.redis
+      .pipeline()
+      .call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", "m", Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
+      .call("XTRIM", key, "MINID", "~", String(Math.max(0, Date.now() - retention)))
+      .pexpire(key, retention)
+      .exec();
+    const [err, id] = results?.[0] ?? [new Error("no reply to XADD"), null];
+    if (err !== null) throw err;
+    return [...args, String(id)];
+  }
+
+  persist(session: RecoverySession): void {
+    const host = this.host!;
+    const text = this.json.stringify(session);
+    const write = this.redis
+      .set(this.sessionKey(session.pid), text, "PX", host.limits.maxDisconnectionDuration)
+      .catch((err: unknown) => host.logger.error("recovery store: session could not be written; that client will get a fresh session", { sid: session.sid, err }))
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  async restore(namespace: string, pid: string, offset: string): Promise<RestoredSession | null> {
+    if (parseId(offset) === null) return null;
+    const text = await this.redis.getdel(this.sessionKey(pid));
+    if (text === null) return null;
+    let session: unknown;
+    try {
+      session = this.json.parse(text);
+    } catch {
+      return null;
+    }
+    if (!isSession(session) || session.namespace !== namespace || session.pid !== pid) return null;
+    const logger = this.host!.logger;
+    const entries = (await this.redis.xrangeBuffer(this.logKey(namespace), offset, "+")) as StreamEntry[];
+    // The client's own last event must still be there: then nothing after it was trimmed.
+    if (entries.length === 0 || entries[0]![0].toString() !== offset) {
+      logger.debug("recovery refused: offset unknown or trimmed from the log", { namespace, sid: session.sid });
+      return null;
+    }
+    const limits = this.host!.limits;
+    const missed: MissedEvent[] = [];
+    let bytes = 0;
+    for (let i = 1; i < entries.length; i++) {
+      const logged = this.decode(entries[i]!);
+      // An entry that cannot be read could be one the client missed: no partial recovery.
+      if (logged === null) return null;
+      if (!reaches(logged, session)) continue;
+      bytes += logged.bytes;
+      if (missed.length >= limits.maxMissedPackets || bytes > limits.maxMissedBytes) {
+        logger.debug("recovery refused: the client missed more than the per-client bound", { namespace, sid: session.sid });
+        return null;
+      }
+      missed.push({ event: logged.event, args: [...logged.args, logged.id] });
+    }
+    return { session, missed, through: entries[entries.length - 1]![0].toString() };
+  }
+
+  async catchUp(session: RecoverySession, through: string): Promise<{ missed: MissedEvent[]; through: string }> {
+    const entries = (await this.redis.xrangeBuffer(this.logKey(session.namespace), "(" + through, "+")) as StreamEntry[];
+    const missed: MissedEvent[] = [];
+    for (const entry of entries) {
+      const logged = this.decode(entry);
+      if (logged === null) throw new Error(`unreadable recovery log entry ${entry[0].toString()}`);
+      if (reaches(logged, session)) missed.push({ event: logged.event, args: [...logged.args, logged.id] });
+    }
+    return { missed, through: entries.length > 0 ? entries[entries.length - 1]![0].toString() : through };
+  }
+
+  covers(through: string, offset: string): boolean | null {
+    const a = parseId(offset);
+    const b = parseId(through);
+    if (a === null || b === null) return null;
+    return a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+    if (this.owned) this.redis.disconnect();
+  }
+
+  private decode(entry: StreamEntry): Logged | null {
+    const [id, fields] = entry;
+    const index = fields.findIndex((f, i) => i % 2 === 0 && f.toString() === "m");
+    const payload = index === -1 ? undefined : fields[index + 1];
+    if (payload === undefined) return null;
+    const decoded = decodeMessage(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), this.json);
+    if (!decoded.ok || decoded.message.type !== "emit") {
+      this.host!.logger.warn("recovery store: unreadable log entry", { id: id.toString() });
+      return null;
+    }
+    const m = decoded.message;
+    return { id: id.toString(), rooms: m.rooms, skip: m.skip, event: m.event, args: m.args, bytes: payload.byteLength };
+  }
+
+  private logKey(namespace: string): string {
+    return `${this.prefix}:log:${namespace}`;
+  }
+
+  private sessionKey(pid: string): string {
+    return `${this.prefix}:session:${pid}`;
+  }
+}
