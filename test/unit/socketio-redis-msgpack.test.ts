@@ -91,6 +91,13 @@ test("classic format: the emitter's requests (no uid) and the adapter's requests
   assert.deepEqual(broadcast, { ok: true, value: { type: "request", request: { kind: "broadcast", uid: "u1", nsp: "/", packet: { type: 2, data: ["ev", 1], nsp: "/" }, opts: { rooms: ["r"], except: [] }, flags: {} } } });
 });
 
+test("classic format: a broadcast on another cluster's channel (a longer key matched by the pattern k#*) is ignored", () => {
+  const f = new ClassicFormat("socket.io", false);
+  const message = notepack.encode(["u1", { type: 2, data: ["ev"], nsp: "/" }, { rooms: [], except: [] }]);
+  assert.deepEqual(f.decode("socket.io#other#/#", message, none), { ok: true, value: { type: "ignore", reason: "broadcast of / on socket.io#other#/#" } });
+  assert.equal(f.decode("socket.io#/#", message, none).ok, true);
+});
+
 test("sharded format: malformed messages are results, not exceptions", () => {
   const f = new ShardedFormat("socket.io", "dynamic");
   const cases: Buffer[] = [

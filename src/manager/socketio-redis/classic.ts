@@ -127,11 +127,11 @@ export class ClassicFormat implements WireFormat {
     // The namespace of a request is its channel's (k-request#n#).
     if (channel.startsWith(requestPrefix) && channel.endsWith("#")) return this.decodeRequest(payload, channel.slice(requestPrefix.length, -1));
     if (channel.startsWith(`${this.key}-response#`)) return this.decodeResponse(payload, expected);
-    if (channel.startsWith(`${this.key}#`)) return this.decodeBroadcast(payload);
+    if (channel.startsWith(`${this.key}#`)) return this.decodeBroadcast(channel, payload);
     return { ok: true, value: { type: "ignore", reason: `channel ${channel}` } };
   }
 
-  private decodeBroadcast(payload: Buffer): Decoded<Incoming> {
+  private decodeBroadcast(channel: string, payload: Buffer): Decoded<Incoming> {
     let value: unknown;
     try {
       value = decodeMsgpack(payload);
@@ -143,6 +143,9 @@ export class ClassicFormat implements WireFormat {
     const packet = readPacket(rawPacket);
     const opts = readSelector(rawOpts ?? {});
     if (!isString(uid) || packet === null || opts === null) return { ok: false, message: "malformed broadcast" };
+    // The pattern k#* also matches the channels of a longer key that starts with "k#" (another
+    // cluster's): only k#<the packet's namespace># is this cluster's, as the adapter's own k#n#* is.
+    if (!channel.startsWith(`${this.key}#${packet.nsp}#`)) return { ok: true, value: { type: "ignore", reason: `broadcast of ${packet.nsp} on ${channel}` } };
     const flags = isRecord(rawOpts) && isRecord(rawOpts.flags) ? rawOpts.flags : {};
     return { ok: true, value: { type: "request", request: { kind: "broadcast", uid, nsp: packet.nsp, packet, opts, flags } } };
   }
