@@ -12,6 +12,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { Emitter } from "@socket.io/redis-emitter";
+import { io } from "socket.io-client";
 import { args, ClusterQueryError } from "../../src/index.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { probeBroker } from "../support/cluster-scenarios.js";
@@ -338,3 +339,46 @@ for (const sharded of [false, true]) {
     });
   });
 }
+
+describe("mixed cluster: a sockjet client with connection state recovery gets what a socket.io server broadcast while it was away", () => {
+  let c: MixedCluster;
+  let front: TcpProxy;
+
+  before(async () => {
+    c = await startMixedCluster({ sharded: false, namespaces: ["/"], serverOptions: { pingInterval: 300, pingTimeout: 600, connectionStateRecovery: {} } });
+    front = await new TcpProxy("127.0.0.1", Number(new URL(c.sockjetUrl).port)).start();
+  });
+
+  after(async () => {
+    await front.close();
+    await c.close();
+  });
+
+  test("the default per-server store logs broadcasts that arrive from socket.io servers and replays them", async () => {
+    const socket = io(`http://127.0.0.1:${front.port}`, { forceNew: true, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    const ticks: number[] = [];
+    socket.on("tick", (n: number) => void ticks.push(n));
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const sid = socket.id!;
+      c.io.emit("tick", 1);
+      await eventually(() => ticks.length === 1, "tick 1");
+      front.cut();
+      await eventually(() => !c.sockjet.participants("/").includes(sid), "the sockjet server noticed the lost connection", 20_000);
+      c.io.emit("tick", 2);
+      c.io.emit("tick", 3);
+      // Both arrived at the sockjet server (and were logged there) before the client comes back.
+      const probe = await c.connect("sj");
+      c.io.emit("probe-done");
+      await probe.received("probe-done");
+      front.restore();
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      assert.equal(socket.recovered, true);
+      assert.equal(socket.id, sid);
+      await eventually(() => ticks.length === 3, "ticks 2 and 3 replayed");
+      assert.deepEqual(ticks, [1, 2, 3]);
+    } finally {
+      socket.disconnect();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import notepack from "notepack.io";
 import { Server as IOServer } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { io, type Socket as ClientSocket } from "socket.io-client";
-import { Server } from "../../src/index.js";
+import { Server, type ServerOptions } from "../../src/index.js";
 import { SocketIORedisManager, type SubscriptionMode } from "../../src/manager/pubsub/redis.js";
 import type { ClusterErrorEvent } from "../../src/manager/pubsub/index.js";
 import { Recorder, eventually } from "./cluster-harness.js";
@@ -47,6 +47,8 @@ export interface MixedOptions {
   namespaces?: string[];
   /** Where the sockjet server finds Redis (a TcpProxy in front of it in the outage test). */
   sockjetRedisUrl?: string;
+  /** More options of the sockjet server. */
+  serverOptions?: ServerOptions;
 }
 
 export async function startMixedCluster(options: MixedOptions): Promise<MixedCluster> {
@@ -64,7 +66,7 @@ export async function startMixedCluster(options: MixedOptions): Promise<MixedClu
     logger: false,
     onError: (e) => errors.push(e),
   });
-  const sockjet = new Server({ clientManager: manager, namespaces });
+  const sockjet = new Server({ ...options.serverOptions, clientManager: manager, namespaces });
   const sjHttp = await sockjet.listen(0, "127.0.0.1");
   await manager.ready;
 
