@@ -99,6 +99,41 @@ for (const mode of MODES) {
   });
 }
 
+describe("connection state recovery: encode once", () => {
+  test("a room broadcast is encoded once, offset included, and a replay encodes nothing", async () => {
+    let encodes = 0;
+    const json = { stringify: (value: unknown) => (encodes++, JSON.stringify(value)), parse: (text: string) => JSON.parse(text) as unknown };
+    const r = await rig({ json, connectionStateRecovery: {} });
+    try {
+      const peers = [await joined(r, "websocket"), await joined(r, "polling"), await joined(r, "websocket")];
+      encodes = 0;
+      await r.sio.emit("tick", 1, { to: ROOM });
+      assert.equal(encodes, 1, "one encoding for three recipients");
+      await Promise.all(peers.map((p) => p.client.waitLastTick(1)));
+      const offsets = peers.map((p) => p.client.offsets[0]);
+      assert.equal(typeof offsets[0], "string");
+      assert.deepEqual(offsets, [offsets[0], offsets[0], offsets[0]], "the offset belongs to the broadcast: every recipient gets the same");
+
+      const [first] = peers;
+      await cutAndWait(r, first!.sid);
+      encodes = 0;
+      await stream(r.sio, ROOM, 2, 4);
+      assert.equal(encodes, 3);
+      const back = first!.client.nextConnect();
+      r.proxy.restore();
+      await back;
+      await first!.client.waitLastTick(4);
+      assert.equal(first!.client.socket.recovered, true);
+      // The CONNECT answer is encoded; the three missed ticks are the packets logged above.
+      assert.equal(encodes, 4);
+      assert.deepEqual(first!.client.ticks, [1, 2, 3, 4]);
+      for (const p of peers) p.client.close();
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe("connection state recovery: fresh sessions", () => {
   test("past maxDisconnectionDuration the client gets a fresh session", async () => {
     const r = await rig({ connectionStateRecovery: { maxDisconnectionDuration: 300 } });

@@ -87,6 +87,8 @@ export class RedisRecoveryStore implements RecoveryStore {
   private readonly prefix: string;
   private readonly maxLogEntries: number;
   private readonly json: JsonCodec;
+  /** Log key → when it was last trimmed by time and its expiry renewed. */
+  private readonly maintained = new Map<string, number>();
   /** Session writes not yet answered (close() waits for them). */
   private readonly writes = new Set<Promise<unknown>>();
 
@@ -108,16 +110,26 @@ export class RedisRecoveryStore implements RecoveryStore {
     const { namespace, event, args, rooms, skip } = operation;
     const payload = encodeMessage({ type: "emit", host: "", namespace, event, args, rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
     const key = this.logKey(namespace);
-    const retention = this.host!.limits.retention;
-    const results = await this.redis
-      .pipeline()
-      .call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", "m", Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
-      .call("XTRIM", key, "MINID", "~", String(Math.max(0, Date.now() - retention)))
-      .pexpire(key, retention)
-      .exec();
-    const [err, id] = results?.[0] ?? [new Error("no reply to XADD"), null];
-    if (err !== null) throw err;
+    const id = await this.redis.call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", "m", Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    this.maintain(key);
     return [...args, String(id)];
+  }
+
+  /**
+   * Trims the log to the retention time and renews its expiry, at most once a second per
+   * namespace (not with every event: two more commands per emit cost more than the XADD itself).
+   */
+  private maintain(key: string): void {
+    const now = Date.now();
+    if ((this.maintained.get(key) ?? 0) > now - 1000) return;
+    this.maintained.set(key, now);
+    const retention = this.host!.limits.retention;
+    this.redis
+      .pipeline()
+      .call("XTRIM", key, "MINID", "~", String(Math.max(0, now - retention)))
+      .pexpire(key, retention + 1000)
+      .exec()
+      .catch((err: unknown) => this.host!.logger.warn("recovery store: log maintenance failed", { key, err }));
   }
 
   persist(session: RecoverySession): void {
