@@ -7,7 +7,8 @@
 // The served index.html gets a small script in front of the UI's own that, on the first visit only
 // (no `server_url` stored yet), stores this server's engine path and admin namespace and either
 // stores this page's origin as `server_url` (authentication off: the UI connects at once) or, with
-// authentication, puts it into the form's Server URL field, leaving only the credentials to type
+// authentication, puts it into the login form's Server URL field (the form's first input), leaving
+// only the credentials to type
 // (storing it would make the UI try to connect without credentials first and greet the user with
 // "Invalid credentials").
 
@@ -57,7 +58,7 @@ export function defaultUiDirectory(): string {
 export function bootstrapScript(boot: UiBootstrap): string {
   const config = JSON.stringify({ path: boot.enginePath, namespace: boot.namespace, auto: boot.autoConnect }).replace(/</g, "\\u003c");
   return `<script>(function(){var c=${config};try{var s=window.localStorage;if(s.getItem("server_url"))return;s.setItem("path",c.path);s.setItem("namespace",c.namespace);if(c.auto){s.setItem("server_url",location.origin);return}}catch(e){return}
-var fill=function(){var i=document.querySelector('input[placeholder="https://example.com"]');if(!i)return false;if(!i.value){i.value=location.origin;i.dispatchEvent(new Event("input",{bubbles:true}))}return true};
+var fill=function(){var i=document.querySelector(".v-dialog form input");if(!i)return false;if(!i.value){i.value=location.origin;i.dispatchEvent(new Event("input",{bubbles:true}))}return true};
 var o=new MutationObserver(function(){if(fill())o.disconnect()});document.addEventListener("DOMContentLoaded",function(){if(!fill())o.observe(document.body,{childList:true,subtree:true})})})();</script>`;
 }
 
