@@ -288,3 +288,21 @@ test("serveUi: the installed @socket.io/admin-ui page at /admin/, pointed at thi
     await server.close();
   }
 });
+
+test("serveUi through the fetch handler (Bun, Deno, Hono): the same page; the app still gets the rest", async () => {
+  const sio = new Server();
+  sio.instrument({ auth: false, serveUi: "/ops/admin/" });
+  try {
+    const handler = sio.fetchHandler({ app: () => new Response("app", { status: 200 }) });
+    const index = (await handler(new Request("http://localhost/ops/admin/")))!;
+    assert.equal(index.status, 200);
+    // Authentication off: the page stores its own origin as the server URL and connects at once.
+    assert.match(await index.text(), /"path":"\/socket.io","namespace":"\/admin","auto":true/);
+    assert.equal((await handler(new Request("http://localhost/ops/admin")))!.headers.get("location"), "/ops/admin/");
+    assert.equal((await handler(new Request("http://localhost/ops/admin/favicon.png")))!.headers.get("content-type"), "image/png");
+    assert.equal((await handler(new Request("http://localhost/ops/admin/", { method: "POST" })))!.status, 405);
+    assert.equal(await (await handler(new Request("http://localhost/elsewhere")))!.text(), "app");
+  } finally {
+    await sio.close();
+  }
+});
