@@ -125,6 +125,10 @@ test("development mode: all_sockets with handshake and rooms, then connections, 
     await server.sio.emit("everyone", 7);
     await nextMatching(inbox, "event_sent", (a) => a[1] === first.id && JSON.stringify(a[2]) === JSON.stringify(["everyone", 7]));
 
+    // A connection that upgrades: reported once it is on WebSocket (socket_updated).
+    const third = await server.connect("polling+upgrade", "/");
+    await nextMatching(inbox, "socket_updated", (a) => JSON.stringify(a[0]) === JSON.stringify({ id: third.id, nsp: "/", transport: "websocket" }));
+
     const secondId = second.id;
     second.disconnect();
     await nextMatching(inbox, "socket_disconnected", (a) => a[0] === "/" && a[1] === secondId && a[2] === "client disconnect");
