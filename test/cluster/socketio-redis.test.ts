@@ -15,6 +15,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import { io } from "socket.io-client";
 import { args, ClusterQueryError } from "../../src/index.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
+import { startRedisCluster, type RedisClusterNodes } from "../support/redis-cluster-nodes.js";
 import { probeBroker } from "../support/cluster-scenarios.js";
 import { eventually, type Recorder } from "../support/cluster-harness.js";
 import { REDIS_URL, startMixedCluster, type MixedCluster, type MixedOptions } from "../support/socketio-mixed.js";
@@ -245,7 +246,7 @@ describe("@socket.io/redis-emitter reaches sockjet clients (classic format)", ()
 
   after(async () => {
     await c.close();
-    redis.disconnect();
+    await redis.quit();
   });
 
   test("emit to the namespace, a room, except a room, binary payloads, another namespace", async () => {
@@ -381,4 +382,52 @@ describe("mixed cluster: a sockjet client with connection state recovery gets wh
       socket.disconnect();
     }
   });
+});
+
+describe("mixed cluster on a Redis Cluster (three masters)", () => {
+  let nodes: RedisClusterNodes;
+
+  before(async () => {
+    nodes = await startRedisCluster();
+  });
+
+  after(() => {
+    nodes.close();
+  });
+
+  // Sharded in the "static" mode: the dynamic modes send a room's broadcasts on the room's own
+  // channel, in another slot than the join that precedes them, so they promise no order between
+  // the two (socket.io's own servers neither); the static mode keeps a namespace on one channel.
+  for (const sharded of [false, true]) {
+    test(`${sharded ? "sharded (static)" : "classic"} pub/sub: broadcasts, room operations in order, fetchSockets and serverSideEmit both ways`, async () => {
+      const c = await startMixedCluster({ sharded, subscriptionMode: "static", namespaces: ["/"], redisCluster: nodes.ports });
+      try {
+        const [sj, io1] = await Promise.all([c.connect("sj"), c.connect("io")]);
+        c.io.emit("from-io", 1);
+        await c.sockjet.emit("from-sj", 2, { skipSid: sj.id });
+        await c.flush();
+        assert.deepEqual([sj.all("from-io"), io1.all("from-io")], [[[1]], [[1]]]);
+        assert.deepEqual([sj.count("from-sj"), io1.all("from-sj")], [0, [[2]]]);
+        // One server's operations keep their order across the cluster's nodes: a remote join
+        // published just before an emit to that room is applied first, every time.
+        for (let k = 0; k < 20; k++) {
+          await c.sockjet.enterRoom(io1.id, `r${k}`);
+          await c.sockjet.emit("in-order", k, { room: `r${k}` });
+        }
+        await c.flush();
+        assert.deepEqual(io1.all("in-order").map((a) => a[0]), Array.from({ length: 20 }, (_, k) => k));
+        c.io.in(sj.id).socketsJoin("joined");
+        await eventually(() => c.sockjet.rooms(sj.id).includes("joined"), "sj joined");
+        assert.deepEqual(sorted((await c.io.fetchSockets()).map((s) => s.id)), sorted([sj.id, io1.id]));
+        assert.deepEqual(sorted((await c.sockjet.fetchSockets()).map((s) => s.sid)), sorted([sj.id, io1.id]));
+        c.io.on("ask-io", (x: number, cb: (v: unknown) => void) => cb(x + 1));
+        c.sockjet.onServerSideEvent("ask-sj", (x) => (x as number) * 10);
+        assert.deepEqual(await c.sockjet.serverSideEmitWithAck("ask-io", 1), [2]);
+        assert.deepEqual(await c.io.serverSideEmitWithAck("ask-sj", 3), [30]);
+        assert.deepEqual(c.errors, []);
+      } finally {
+        await c.close();
+      }
+    });
+  }
 });

@@ -6,7 +6,7 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server as HttpServer } from "node:http";
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import notepack from "notepack.io";
 import { Server as IOServer } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
@@ -49,14 +49,18 @@ export interface MixedOptions {
   sockjetRedisUrl?: string;
   /** More options of the sockjet server. */
   serverOptions?: ServerOptions;
+  /** The ports of a Redis Cluster to use instead of REDIS_URL, on both sides. */
+  redisCluster?: number[];
 }
 
 export async function startMixedCluster(options: MixedOptions): Promise<MixedCluster> {
-  const { sharded, subscriptionMode = "dynamic", specificResponseChannel = false, namespaces = ["/", "/chat"], sockjetRedisUrl = REDIS_URL } = options;
+  const { sharded, subscriptionMode = "dynamic", specificResponseChannel = false, namespaces = ["/", "/chat"], sockjetRedisUrl = REDIS_URL, redisCluster } = options;
+  const clusterNodes = redisCluster?.map((port) => ({ host: "127.0.0.1", port }));
   const key = `sio-compat-${randomUUID()}`;
   const errors: ClusterErrorEvent[] = [];
   const manager = new SocketIORedisManager({
     url: sockjetRedisUrl,
+    ...(clusterNodes !== undefined ? { cluster: { nodes: clusterNodes } } : {}),
     key,
     sharded,
     subscriptionMode,
@@ -70,8 +74,14 @@ export async function startMixedCluster(options: MixedOptions): Promise<MixedClu
   const sjHttp = await sockjet.listen(0, "127.0.0.1");
   await manager.ready;
 
-  const pub = new Redis(REDIS_URL);
-  const sub = pub.duplicate();
+  const pub: Redis | Cluster = clusterNodes !== undefined ? new Cluster(clusterNodes) : new Redis(REDIS_URL);
+  const sub: Redis | Cluster = clusterNodes !== undefined ? new Cluster(clusterNodes, { shardedSubscribers: sharded }) : new Redis(REDIS_URL);
+  /** Subscribers of a channel, every node of a Redis Cluster added up (as socket.io counts). */
+  const subscribers = async (command: string, channel: string): Promise<number> => {
+    const nodes = pub instanceof Cluster ? pub.nodes("all") : [pub];
+    const replies = await Promise.all(nodes.map((node) => node.call("PUBSUB", command, channel) as Promise<unknown[]>));
+    return replies.reduce<number>((sum, reply) => sum + Number(reply[1]), 0);
+  };
   const http: HttpServer = createServer();
   const ioServer = new IOServer(http);
   ioServer.adapter(sharded ? createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode }) : createAdapter(pub, sub, { key, publishOnSpecificResponseChannel: specificResponseChannel }));
@@ -84,7 +94,7 @@ export async function startMixedCluster(options: MixedOptions): Promise<MixedClu
     const channel = sharded ? `${key}#${nsp}#` : `${key}-request#${nsp}#`;
     let n = 0;
     await eventually(() => {
-      void pub.call("PUBSUB", count, channel).then((r) => (n = Number((r as unknown[])[1])));
+      void subscribers(count, channel).then((r) => (n = r));
       return n === 2;
     }, `two subscribers of ${channel}`);
   }
@@ -136,8 +146,9 @@ export async function startMixedCluster(options: MixedOptions): Promise<MixedClu
       for (const c of clients) c.recorder.socket.disconnect();
       await sockjet.close();
       await new Promise<void>((resolve) => ioServer.close(() => resolve()));
-      pub.disconnect();
-      sub.disconnect();
+      // QUIT, not disconnect: the adapter's close sent (P|S)UNSUBSCRIBEs it does not wait for;
+      // QUIT is answered after them, where a disconnect would reject them ("Connection is closed").
+      await Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]);
     },
   };
 }

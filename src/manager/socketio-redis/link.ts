@@ -1,17 +1,27 @@
-// The Redis connections of the socket.io-compatible manager (ioredis, standalone Redis): one
-// publishes, one subscribes to a set of channels and patterns that grows and shrinks while the
-// server runs (namespaces, and rooms in the sharded dynamic modes). Same failure behaviour as the
-// generic Redis driver (../drivers/redis.ts): publishing never waits for a connection (rejected at
-// once during an outage, so the manager reports the operation lost), both connections reconnect
-// with exponential backoff, a silent link is noticed by a timeout and a heartbeat, and the
-// subscriber subscribes to everything again after each reconnection.
+// The Redis connections of the socket.io-compatible manager (ioredis; a standalone Redis or a Redis
+// Cluster): one publishes, one subscribes to a set of channels and patterns that grows and shrinks
+// while the server runs (namespaces, and rooms in the sharded dynamic modes). Same failure
+// behaviour as the generic Redis driver (../drivers/redis.ts): publishing never waits for a
+// connection (rejected at once during an outage, so the manager reports the operation lost), both
+// connections reconnect with exponential backoff, a silent link is noticed by a timeout and a
+// heartbeat, and the subscriber subscribes to everything again after each reconnection.
+//
+// On a Redis Cluster, plain publications all go to one node (the master owning the slot of
+// `orderKey`, the "/" request channel): each node forwards them to the others in the order it got
+// them, so one server's operations keep their order on every channel, as on a single Redis.
+// SPUBLISH goes to the owner of each channel's slot: between two channels of different slots
+// there is no order (socket.io's sharded adapter has the same property). Server counts add up the
+// subscribers of every node, as socket.io's adapter does.
 
-import { Redis, type RedisOptions } from "ioredis";
+import calculateSlot from "cluster-key-slot";
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import type { RedisReconnectOptions } from "../drivers/redis.js";
 
 export interface SocketIORedisLinkOptions {
-  /** Default `REDIS_URL` or "redis://127.0.0.1:6379". */
+  /** Default `REDIS_URL` or "redis://127.0.0.1:6379". Ignored with `cluster`. */
   url?: string;
+  /** A Redis Cluster: its startup nodes and ioredis Cluster options. */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
   /** Extra ioredis options for both connections (TLS, password, db...). */
   redisOptions?: RedisOptions;
   /** A publish or PUBSUB query that gets no reply in this many ms is rejected (default 5000); also the heartbeat interval. */
@@ -28,9 +38,13 @@ export interface LinkEvents {
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
+type Client = Redis | Cluster;
+
 export class SocketIORedisLink {
-  private pub: Redis | null = null;
-  private sub: Redis | null = null;
+  private pub: Client | null = null;
+  private sub: Client | null = null;
+  /** Cluster, plain pub/sub: the node every publication goes to. */
+  private pinned: { key: string; node: Redis } | null = null;
   private readonly channels = new Set<string>();
   private readonly patterns = new Set<string>();
   private pubReady = false;
@@ -40,12 +54,14 @@ export class SocketIORedisLink {
   private closed = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private settleStart: { resolve: () => void; reject: (err: Error) => void } | null = null;
-  private readonly lastError = new Map<Redis, string>();
+  private readonly lastError = new Map<Client, string>();
 
   constructor(
     private readonly options: SocketIORedisLinkOptions,
     private readonly sharded: boolean,
     private readonly events: LinkEvents,
+    /** Cluster, plain pub/sub: the channel whose slot owner takes every publication. */
+    private readonly orderKey: string,
   ) {}
 
   get connected(): boolean {
@@ -60,10 +76,9 @@ export class SocketIORedisLink {
     const max = this.options.reconnect?.maxDelay ?? 5000;
     const retryStrategy = (times: number): number => Math.min(max, min * 2 ** Math.min(times - 1, 20));
     const timeout = this.options.publishTimeout ?? 5000;
-    const url = this.options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    const base = { ...this.options.redisOptions, enableOfflineQueue: false, maxRetriesPerRequest: 0, socketTimeout: timeout, retryStrategy };
-    const pub = (this.pub = new Redis(url, { ...base, autoResendUnfulfilledCommands: false, commandTimeout: timeout }));
-    const sub = (this.sub = new Redis(url, { ...base, autoResubscribe: false }));
+    const base = { enableOfflineQueue: false, maxRetriesPerRequest: 0, socketTimeout: timeout, retryStrategy };
+    const pub = (this.pub = this.create({ ...base, autoResendUnfulfilledCommands: false, commandTimeout: timeout }));
+    const sub = (this.sub = this.create({ ...base, autoResubscribe: false }));
     const promise = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
     pub.on("ready", () => {
       this.lastError.delete(pub);
@@ -82,8 +97,9 @@ export class SocketIORedisLink {
         this.update();
       });
     }
+    // (A Redis Cluster subscribes on connections of its own, which this PING would not reach.)
     this.heartbeat = setInterval(() => {
-      if (this.subReady) sub.ping().catch(() => {});
+      if (this.subReady && sub instanceof Redis) sub.ping().catch(() => {});
     }, timeout);
     this.heartbeat.unref?.();
     const deliver = (channel: Buffer, payload: Buffer): void => {
@@ -137,17 +153,35 @@ export class SocketIORedisLink {
     const pub = this.pub;
     if (pub === null || this.closed) throw new Error("the Redis link is not started");
     if (this.sharded) await pub.spublish(channel, payload);
+    else if (pub instanceof Cluster) await (this.slotOwner(pub) ?? pub).publish(channel, payload);
     else await pub.publish(channel, payload);
+  }
+
+  /** The master that owns `orderKey`'s slot, or null before the slot map is known. */
+  private slotOwner(pub: Cluster): Redis | null {
+    const key = pub.slots[calculateSlot(this.orderKey)]?.[0];
+    if (key === undefined) return null;
+    const pinned = this.pinned;
+    if (pinned !== null && pinned.key === key && pinned.node.status !== "end") return pinned.node;
+    const node = pub.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === key) ?? null;
+    this.pinned = node === null ? null : { key, node };
+    return node;
   }
 
   /** How many connections subscribe to `channel`: socket.io's count of the servers of a namespace. */
   async subscribers(channel: string): Promise<number> {
     const pub = this.pub;
     if (pub === null || this.closed) throw new Error("the Redis link is not started");
-    const reply = (await pub.call("PUBSUB", this.sharded ? "SHARDNUMSUB" : "NUMSUB", channel)) as unknown[];
-    const count = Number(reply[1]);
-    if (!Number.isSafeInteger(count)) throw new Error(`unexpected PUBSUB reply ${JSON.stringify(reply)}`);
-    return count;
+    const command = this.sharded ? "SHARDNUMSUB" : "NUMSUB";
+    const nodes: Redis[] = pub instanceof Cluster ? pub.nodes("all") : [pub];
+    const replies = await Promise.all(nodes.map((node) => node.call("PUBSUB", command, channel) as Promise<unknown[]>));
+    let total = 0;
+    for (const reply of replies) {
+      const count = Number(reply[1]);
+      if (!Number.isSafeInteger(count)) throw new Error(`unexpected PUBSUB reply ${JSON.stringify(reply)}`);
+      total += count;
+    }
+    return total;
   }
 
   async close(): Promise<void> {
@@ -163,7 +197,23 @@ export class SocketIORedisLink {
     }
   }
 
-  private async subscribeAll(sub: Redis): Promise<void> {
+  private create(extra: RedisOptions): Client {
+    const cluster = this.options.cluster;
+    if (cluster !== undefined) {
+      const { retryStrategy, ...rest } = extra;
+      return new Cluster(cluster.nodes, {
+        ...cluster.options,
+        shardedSubscribers: this.sharded,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times: number) => (typeof retryStrategy === "function" ? retryStrategy(times) : null),
+        redisOptions: { ...cluster.options?.redisOptions, ...this.options.redisOptions, ...rest },
+      });
+    }
+    const url = this.options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+    return new Redis(url, { ...this.options.redisOptions, ...extra });
+  }
+
+  private async subscribeAll(sub: Client): Promise<void> {
     try {
       const channels = [...this.channels];
       if (channels.length > 0) {
@@ -181,7 +231,7 @@ export class SocketIORedisLink {
   }
 
   /** Start over with a fresh connection (and the backoff) rather than stay connected but deaf. */
-  private failedSubscription(sub: Redis, err: unknown): void {
+  private failedSubscription(sub: Client, err: unknown): void {
     if (this.closed) return;
     this.events.error(asError(err), "subscribe");
     sub.disconnect(true);
@@ -200,7 +250,7 @@ export class SocketIORedisLink {
     else if (this.everUp) this.events.disconnect();
   }
 
-  private reportOnce(client: Redis, err: Error): void {
+  private reportOnce(client: Client, err: Error): void {
     if (this.closed || this.lastError.get(client) === err.message) return;
     this.lastError.set(client, err.message);
     this.events.error(err, "connect");

@@ -104,7 +104,7 @@ export class SocketIORedisManager extends InMemoryManager {
         this.logger.info("socket.io Redis link restored", { uid: this.uid });
         this.emitEvent("reconnect");
       },
-    });
+    }, this.format.serverCountChannel("/"));
     for (const pattern of this.format.patterns) this.link.psubscribe(pattern);
     for (const nsp of options.namespaces ?? ["/"]) this.addNamespace(nsp);
   }
