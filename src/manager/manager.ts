@@ -64,10 +64,10 @@ export interface ManagerHost extends QueryHost {
   /** Optional. A local sid left a room other than its own (see deliverToRoom). */
   leftRoom?(namespace: string, sid: string, room: string): void;
   /**
-   * Optional, set by a server with connection state recovery in "server" scope: logs an emit
-   * without acknowledgement about to be delivered here and returns its arguments with the offset
-   * appended (a manager delivers those instead). Called for every such emit this server applies,
-   * whether it started here or on another server.
+   * Optional, set by a server with connection state recovery: sees every emit without
+   * acknowledgement about to be delivered here, whether it started here or on another server, and
+   * returns the arguments to deliver (in "server" scope the emit is logged and its offset
+   * appended; otherwise the same array).
    */
   recordEmit?(operation: EmitOperation): unknown[];
   /** Emits to one local sid with an acknowledgement callback. Returns false if the sid is not here. */

@@ -156,7 +156,8 @@ export class InMemoryManager implements ClientManager {
     const host = this.host;
     if (host === null) return;
     // Logged even when no client of the namespace is connected here: a disconnected one may come back for it.
-    const op = host.recordEmit !== undefined && operation.callback === undefined ? { ...operation, args: host.recordEmit(operation) } : operation;
+    const args = host.recordEmit !== undefined && operation.callback === undefined ? host.recordEmit(operation) : operation.args;
+    const op = args === operation.args ? operation : { ...operation, args };
     const ns = this.namespaces.get(op.namespace);
     if (ns === undefined) return;
     // Exactly one room (or the whole namespace), nobody skipped, no callback: "all members of room R

@@ -118,6 +118,12 @@ export interface RecoveryStore {
    * `packetsFor`.
    */
   record(operation: EmitOperation): unknown[] | Promise<unknown[]>;
+  /**
+   * Scope "cluster": an emit without acknowledgement applied on this server (from here or from
+   * elsewhere); the store sees there the events that no server numbered (write-only emitter, CLI,
+   * python-socketio workers), which it cannot replay.
+   */
+  observe?(operation: EmitOperation): void;
   /** The packets `record` encoded for these arguments, if it did (scope "server"). */
   packetsFor?(args: unknown[]): OutPacket[] | undefined;
   /** A socket left for a recoverable reason: keep its session for the window. */

@@ -977,10 +977,12 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   // ---- connection state recovery -------------------------------------------------------------------
 
-  /** Hands the store what it needs; a per-server log is fed by the manager, as every emit is applied here. */
+  /** Hands the store what it needs; the manager shows it every emit applied here (a per-server log is fed that way). */
   private startRecovery(recovery: Recovery): Recovery {
     recovery.store.start({ logger: this.logger, limits: recovery.limits, encode: (namespace, event, args) => this.encodeEvent(namespace, event, args) });
-    if (recovery.scope === "server") this.managerHost.recordEmit = (operation) => recovery.store.record(operation) as unknown[];
+    const store = recovery.store;
+    if (recovery.scope === "server") this.managerHost.recordEmit = (operation) => store.record(operation) as unknown[];
+    else if (store.observe !== undefined) this.managerHost.recordEmit = (operation) => (store.observe!(operation), operation.args);
     return recovery;
   }
 

@@ -19,6 +19,7 @@ import { until } from "../support/harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
 import { randomId } from "../../src/util/random-id.js";
+import { Emitter } from "../../src/emitter/index.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -42,6 +43,7 @@ interface Cluster {
   b: Node;
   /** In front of A: the client starts there. */
   proxy: TcpProxy;
+  channel: string;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ async function cluster(broker: string, recovery: () => ConnectionStateRecoveryOp
     a,
     b,
     proxy,
+    channel,
     async close() {
       await proxy.close();
       await Promise.all([a.sio.close(), b.sio.close()]);
@@ -156,6 +159,33 @@ for (const broker of Object.keys(BROKERS)) {
     });
   });
 }
+
+describe("RedisRecoveryStore and events no server numbered", () => {
+  test("a client that missed an event of the write-only emitter gets a fresh session, not a recovery without it", async () => {
+    const prefix = `sockjet-test:recovery:${randomId()}`;
+    const c = await cluster("Redis", () => ({ store: new RedisRecoveryStore({ url: REDIS_URL, prefix }) }));
+    const emitter = new Emitter({ url: REDIS_URL, channel: c.channel });
+    try {
+      const client = new TickClient(`http://127.0.0.1:${c.proxy.port}`, "websocket");
+      const sid = await cutMidStream(c, c.b, client);
+      await emitter.emit("tick", 999, { room: ROOM });
+      // The mark is written when a server applies the emit: the other server of the room's events shows it applied.
+      const other = new TickClient(c.b.url, "websocket");
+      await other.nextConnect();
+      await other.ask("join", "bob");
+      await emitter.emit("tick", 1000, { room: ROOM });
+      await other.waitLastTick(1000);
+      await returnTo(c, client, c.b);
+      assert.notEqual(client.socket.id, sid);
+      assert.ok(!client.socket.recovered);
+      other.close();
+      client.close();
+    } finally {
+      await emitter.close();
+      await c.close();
+    }
+  });
+});
 
 describe("RedisRecoveryStore bounds", () => {
   test("an offset trimmed from the log (maxLogEntries) gives a fresh session on the other server", async () => {

@@ -39,13 +39,20 @@ export interface RedisRecoveryStoreOptions {
   json?: JsonCodec;
 }
 
-const STREAM_ID = /^(\d{1,16})-(\d{1,16})$/;
+/**
+ * Offsets are the entry ids behind a prefix: a server that receives an emit from another one can
+ * tell a numbered event from one that no server numbered (see observe).
+ */
+const OFFSET_PREFIX = "sjr:";
+const OFFSET = /^sjr:(\d{1,16})-(\d{1,16})$/;
 
 type StreamEntry = [id: Buffer, fields: Buffer[]];
 
 /** A logged emit, decoded. */
 interface Logged {
   id: string;
+  /** A mark that an event went out unnumbered (from the emitter, the CLI, a python worker): it cannot be replayed. */
+  gap: boolean;
   rooms: readonly string[] | null;
   skip: readonly string[];
   event: string;
@@ -73,9 +80,9 @@ function isSession(value: unknown): value is RecoverySession {
   );
 }
 
-/** ms and sequence of a stream id, or null. */
-function parseId(id: string): [number, number] | null {
-  const m = STREAM_ID.exec(id);
+/** ms and sequence of an offset's entry id, or null. */
+function parseOffset(offset: string): [number, number] | null {
+  const m = OFFSET.exec(offset);
   return m === null ? null : [Number(m[1]), Number(m[2])];
 }
 
@@ -109,10 +116,31 @@ export class RedisRecoveryStore implements RecoveryStore {
   async record(operation: EmitOperation): Promise<unknown[]> {
     const { namespace, event, args, rooms, skip } = operation;
     const payload = encodeMessage({ type: "emit", host: "", namespace, event, args, rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
+    const id = await this.append(namespace, "m", payload);
+    return [...args, OFFSET_PREFIX + id];
+  }
+
+  /**
+   * An emit applied here that no server numbered: published by the write-only emitter, the CLI or
+   * a python-socketio worker. It is not in the log, so a client of its rooms that was away when it
+   * went out must not be told it missed nothing: a gap mark in the log gives it a fresh session
+   * (each server that applies the emit writes one; any one of them is enough).
+   */
+  observe(operation: EmitOperation): void {
+    const last = operation.args[operation.args.length - 1];
+    if (typeof last === "string" && OFFSET.test(last)) return;
+    const { namespace, rooms, skip } = operation;
+    const payload = encodeMessage({ type: "emit", host: "", namespace, event: operation.event, args: [], rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
+    this.append(namespace, "g", payload).catch((err: unknown) =>
+      this.host!.logger.error("recovery store: an unnumbered event could not be marked; a client away during it may recover without it", { namespace, event: operation.event, err }),
+    );
+  }
+
+  private async append(namespace: string, field: "m" | "g", payload: Uint8Array): Promise<string> {
     const key = this.logKey(namespace);
-    const id = await this.redis.call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", "m", Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+    const id = await this.redis.call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", field, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
     this.maintain(key);
-    return [...args, String(id)];
+    return String(id);
   }
 
   /**
@@ -143,7 +171,8 @@ export class RedisRecoveryStore implements RecoveryStore {
   }
 
   async restore(namespace: string, pid: string, offset: string): Promise<RestoredSession | null> {
-    if (parseId(offset) === null) return null;
+    if (parseOffset(offset) === null) return null;
+    const from = offset.slice(OFFSET_PREFIX.length);
     const text = await this.redis.getdel(this.sessionKey(pid));
     if (text === null) return null;
     let session: unknown;
@@ -154,9 +183,9 @@ export class RedisRecoveryStore implements RecoveryStore {
     }
     if (!isSession(session) || session.namespace !== namespace || session.pid !== pid) return null;
     const logger = this.host!.logger;
-    const entries = (await this.redis.xrangeBuffer(this.logKey(namespace), offset, "+")) as StreamEntry[];
+    const entries = (await this.redis.xrangeBuffer(this.logKey(namespace), from, "+")) as StreamEntry[];
     // The client's own last event must still be there: then nothing after it was trimmed.
-    if (entries.length === 0 || entries[0]![0].toString() !== offset) {
+    if (entries.length === 0 || entries[0]![0].toString() !== from) {
       logger.debug("recovery refused: offset unknown or trimmed from the log", { namespace, sid: session.sid });
       return null;
     }
@@ -168,30 +197,37 @@ export class RedisRecoveryStore implements RecoveryStore {
       // An entry that cannot be read could be one the client missed: no partial recovery.
       if (logged === null) return null;
       if (!reaches(logged, session)) continue;
+      if (logged.gap) {
+        logger.debug("recovery refused: the client missed an event that no server numbered", { namespace, sid: session.sid });
+        return null;
+      }
       bytes += logged.bytes;
       if (missed.length >= limits.maxMissedPackets || bytes > limits.maxMissedBytes) {
         logger.debug("recovery refused: the client missed more than the per-client bound", { namespace, sid: session.sid });
         return null;
       }
-      missed.push({ event: logged.event, args: [...logged.args, logged.id] });
+      missed.push({ event: logged.event, args: [...logged.args, OFFSET_PREFIX + logged.id] });
     }
-    return { session, missed, through: entries[entries.length - 1]![0].toString() };
+    return { session, missed, through: OFFSET_PREFIX + entries[entries.length - 1]![0].toString() };
   }
 
   async catchUp(session: RecoverySession, through: string): Promise<{ missed: MissedEvent[]; through: string }> {
-    const entries = (await this.redis.xrangeBuffer(this.logKey(session.namespace), "(" + through, "+")) as StreamEntry[];
+    const entries = (await this.redis.xrangeBuffer(this.logKey(session.namespace), "(" + through.slice(OFFSET_PREFIX.length), "+")) as StreamEntry[];
     const missed: MissedEvent[] = [];
     for (const entry of entries) {
       const logged = this.decode(entry);
       if (logged === null) throw new Error(`unreadable recovery log entry ${entry[0].toString()}`);
-      if (reaches(logged, session)) missed.push({ event: logged.event, args: [...logged.args, logged.id] });
+      if (!reaches(logged, session)) continue;
+      // Whether the socket, already in its rooms, got this one live cannot be known: no recovery.
+      if (logged.gap) throw new Error("an event that no server numbered went out during the recovery");
+      missed.push({ event: logged.event, args: [...logged.args, OFFSET_PREFIX + logged.id] });
     }
-    return { missed, through: entries.length > 0 ? entries[entries.length - 1]![0].toString() : through };
+    return { missed, through: entries.length > 0 ? OFFSET_PREFIX + entries[entries.length - 1]![0].toString() : through };
   }
 
   covers(through: string, offset: string): boolean | null {
-    const a = parseId(offset);
-    const b = parseId(through);
+    const a = parseOffset(offset);
+    const b = parseOffset(through);
     if (a === null || b === null) return null;
     return a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]);
   }
@@ -203,16 +239,16 @@ export class RedisRecoveryStore implements RecoveryStore {
 
   private decode(entry: StreamEntry): Logged | null {
     const [id, fields] = entry;
-    const index = fields.findIndex((f, i) => i % 2 === 0 && f.toString() === "m");
-    const payload = index === -1 ? undefined : fields[index + 1];
-    if (payload === undefined) return null;
+    const kind = fields[0]?.toString();
+    const payload = fields[1];
+    if ((kind !== "m" && kind !== "g") || payload === undefined) return null;
     const decoded = decodeMessage(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), this.json);
     if (!decoded.ok || decoded.message.type !== "emit") {
       this.host!.logger.warn("recovery store: unreadable log entry", { id: id.toString() });
       return null;
     }
     const m = decoded.message;
-    return { id: id.toString(), rooms: m.rooms, skip: m.skip, event: m.event, args: m.args, bytes: payload.byteLength };
+    return { id: id.toString(), gap: kind === "g", rooms: m.rooms, skip: m.skip, event: m.event, args: m.args, bytes: payload.byteLength };
   }
 
   private logKey(namespace: string): string {
