@@ -19,7 +19,7 @@ import bcrypt from "bcryptjs";
 import { io, type Socket as ClientSocket } from "socket.io-client";
 import type { Browser, Page } from "playwright-core";
 import { createChatServer } from "../../examples/chat/server.js";
-import type { Server } from "../../src/index.js";
+import { Server } from "../../src/index.js";
 import { launchChromium, requireChromium } from "../support/chromium.js";
 import { deferred, waitConnect } from "../support/harness.js";
 import { within } from "../e2e/_util.js";
@@ -194,5 +194,82 @@ describe("the Admin UI in a headless browser, served by sockjet, watching the ch
     await page.waitForFunction((id) => !(document.querySelector("main")?.textContent ?? "").includes(id), bobId, WAIT);
     assert.ok(clients[0]!.connected && clients[2]!.connected, "the others stay");
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe("the unmodified UI page on another origin, as the hosted admin.socket.io is", () => {
+  let pageServer: http.Server | undefined;
+  const servers: Server[] = [];
+  let browser: Browser | undefined;
+  let pageOrigin = "";
+  const clients: ClientSocket[] = [];
+
+  /** An instrumented sockjet server with one client; `cors` as given. */
+  async function watched(options: ConstructorParameters<typeof Server>[0]): Promise<{ url: string; client: ClientSocket }> {
+    const sio = new Server(options);
+    servers.push(sio);
+    sio.instrument({ auth: { type: "basic", username: "admin", password: bcrypt.hashSync("s3cret", 4) }, serverId: "elsewhere" });
+    const http = await sio.listen(0, "127.0.0.1");
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const client = io(url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+    clients.push(client);
+    await within(waitConnect(client), 20_000, "the watched client's connect");
+    return { url, client };
+  }
+
+  async function logIn(url: string): Promise<Page> {
+    const page = await (await browser!.newContext()).newPage({ viewport: { width: 1280, height: 760 } });
+    await routeCdns(page);
+    await page.goto(pageOrigin + "/", WAIT);
+    const inputs = page.locator(".v-dialog form input");
+    await inputs.first().waitFor(WAIT);
+    assert.equal(await inputs.first().inputValue(), "", "the unmodified page knows no server");
+    await inputs.first().fill(url, WAIT);
+    await page.locator(".v-dialog form input[type=text]").nth(1).fill("admin", WAIT);
+    await page.locator(".v-dialog form input[type=password]").fill("s3cret", WAIT);
+    await page.locator(".v-dialog form button[type=submit]").click(WAIT);
+    return page;
+  }
+
+  before(async () => {
+    requireChromium();
+    const { createServer } = await import("node:http");
+    const { serveStatic } = await import("../../src/runtime/static.js");
+    const { defaultUiDirectory } = await import("../../src/admin/ui.js");
+    const files = { "/": defaultUiDirectory() };
+    const server = (pageServer = createServer((req, res) => {
+      if (!serveStatic(files, req, res)) res.writeHead(404).end();
+    }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    // "localhost" and "127.0.0.1" are two origins: the page is cross-origin to every server below.
+    pageOrigin = `http://localhost:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      for (const client of clients) client.disconnect();
+      for (const sio of servers) await sio.close();
+      pageServer?.closeAllConnections();
+      await new Promise<void>((resolve) => (pageServer ? pageServer.close(() => resolve()) : resolve()));
+    }
+  });
+
+  it("connects when the server's cors allows the page's origin with credentials", async () => {
+    const { url } = await watched({ cors: { origin: [pageOrigin], credentials: true } });
+    const page = await logIn(url);
+    await page.locator(".v-dialog form").waitFor({ state: "hidden", ...WAIT });
+    await waitForTexts(page, ["/admin"]);
+    await page.waitForFunction(() => /\/\s*1/.test(document.querySelector("main")?.textContent ?? ""), null, WAIT);
+  });
+
+  it("is refused by the default same-origin cors", async () => {
+    const { url } = await watched({});
+    const page = await logIn(url);
+    await page.waitForFunction(() => /Error/.test(document.querySelector(".v-dialog form")?.textContent ?? ""), null, WAIT);
+    // The browser refused the answer to the first long-poll (no CORS headers for that origin).
+    assert.match((await page.locator(".v-dialog form").textContent()) ?? "", /Error: xhr poll error/);
   });
 });
