@@ -218,7 +218,7 @@ describe("the unmodified UI page on another origin, as the hosted admin.socket.i
   }
 
   async function logIn(url: string): Promise<Page> {
-    const page = await (await browser!.newContext()).newPage({ viewport: { width: 1280, height: 760 } });
+    const page = await (await browser!.newContext({ viewport: { width: 1280, height: 760 } })).newPage();
     await routeCdns(page);
     await page.goto(pageOrigin + "/", WAIT);
     const inputs = page.locator(".v-dialog form input");
