@@ -46,7 +46,7 @@ export function validateAuth(auth: unknown): AdminAuth {
   if (typeof auth === "object" && auth !== null && (auth as { type?: unknown }).type === "basic") {
     const { username, password } = auth as { username?: unknown; password?: unknown };
     if (typeof username !== "string" || username === "") throw new TypeError("instrument(): auth.username must be a non-empty string");
-    // @socket.io/admin-ui asks bcrypt's getRounds, which accepts any string; the hash's full shape is checked here.
+    // @socket.io/admin-ui asks bcrypt's getRounds, which takes every string; the hash's full shape is checked here.
     if (typeof password !== "string" || !BCRYPT_HASH.test(password)) {
       throw new TypeError("instrument(): auth.password must be a bcrypt hash (e.g. bcrypt.hashSync(password, 10)), not the password itself");
     }

@@ -5,11 +5,11 @@
 // they receive and are sent; and from which it acts (join, leave, disconnect, emit).
 //
 // In a cluster (a broker manager), every server reports under its own server id, and the UI, which
-// is connected to one of them, sees all: emits to the admin namespace cross the broker like any
-// emit. Two things need the servers to talk to each other, and they do it through an internal
+// is connected to one of them, sees all: emits to the admin namespace cross the broker like every
+// other emit. Two things need the servers to talk to each other, and they do it through an internal
 // namespace (CONTROL) in which each instrumented server is the only member on its side, so that an
 // emit to that namespace is a message to every instrumented server (itself included), carried by
-// the manager as any emit is:
+// the manager like every other emit:
 // - "hello": an admin client connected to one server; every other server sends it its own sockets
 //   (socket_connected each, which the UI adds to the list that the first server's all_sockets began);
 // - "action": the UI's join / leave / disconnect, which each server applies to its own sockets of
@@ -23,7 +23,8 @@ import type { NamespaceSocket } from "../socket/client.js";
 import type { ServerTaps } from "./taps.js";
 import type { EmitOptions } from "../socket/types.js";
 import { args } from "../socket/args.js";
-import { ConnectionRefusedError } from "../socket/errors.js";
+import { ConnectionRefusedError, SockjetError } from "../socket/errors.js";
+import { Namespace } from "../socket/namespace.js";
 import { randomId } from "../util/random-id.js";
 import { AdminAuthenticator, validateAuth, type AdminAuth } from "./auth.js";
 import { EventBuffer, type AggregatedEvent } from "./stats.js";
@@ -94,6 +95,23 @@ function positive(name: string, value: number | undefined, fallback: number, int
 
 function isOptionalString(value: unknown): value is string | undefined | null {
   return value === undefined || value === null || typeof value === "string";
+}
+
+/**
+ * The admin namespace: its handlers are instrument()'s and nobody else's. A connect handler
+ * registered later would replace the one that authenticates, so registering any is refused.
+ */
+class AdminNamespace extends Namespace {
+  private sealed = false;
+
+  seal(): void {
+    this.sealed = true;
+  }
+
+  override addHandler(event: string, handler: Parameters<Namespace["addHandler"]>[1]): this {
+    if (this.sealed) throw new SockjetError("INVALID_ARGUMENT", `namespace ${this.namespace} is the Admin UI's (instrument()): it takes no other handlers`);
+    return super.addHandler(event, handler);
+  }
 }
 
 export function instrumentServer(server: Server, options: AdminOptions): AdminInstrumentation {
@@ -170,7 +188,12 @@ class Instrumentation implements AdminInstrumentation {
   // ---- the admin namespace ---------------------------------------------------------------------------
 
   private registerHandlers(): void {
-    const ns = this.server.of(this.namespace);
+    const existing = this.server.of(this.namespace);
+    for (const event of ["connect", "disconnect", "*", "emit", "join", "leave", "_disconnect"]) {
+      if (existing.handler(event) !== undefined) throw new SockjetError("INVALID_ARGUMENT", `instrument(): namespace ${this.namespace} already has a "${event}" handler; the admin namespace must be the Admin UI's alone`);
+    }
+    const ns = new AdminNamespace(this.namespace);
+    this.server.registerNamespace(ns);
     ns.on("connect", async (sid: string, _environ: unknown, auth: unknown) => {
       const verdict = await this.auth.check(auth);
       if (!verdict.ok) throw new ConnectionRefusedError(verdict.message);
@@ -190,6 +213,7 @@ class Instrumentation implements AdminInstrumentation {
     ns.on("join", (_sid: string, nsp: unknown, room: unknown, filter: unknown) => this.action("join", nsp, room, filter));
     ns.on("leave", (_sid: string, nsp: unknown, room: unknown, filter: unknown) => this.action("leave", nsp, room, filter));
     ns.on("_disconnect", (_sid: string, nsp: unknown, close: unknown, filter: unknown) => this.action("disconnect", nsp, close === true, filter));
+    ns.seal();
   }
 
   /** What a new admin client is sent: its session id, the features, and (development) the sockets. */

@@ -63,6 +63,20 @@ test("auth is required: instrument() without it, or with a password that is not 
   assert.throws(() => sio.instrument({ auth: { type: "digest" } as unknown as AdminOptions["auth"] }), /invalid `auth` option/);
 });
 
+test("the admin namespace is instrument()'s alone: no connect handler can replace the one that authenticates", async () => {
+  const before = new Server();
+  before.on("connect", () => true, "/admin");
+  assert.throws(() => before.instrument({ auth: BASIC }), /already has a "connect" handler/);
+  const sio = new Server();
+  const admin = sio.instrument({ auth: BASIC });
+  assert.throws(() => sio.on("connect", () => true, "/admin"), /is the Admin UI's/);
+  assert.throws(() => sio.of("/admin").on("join", () => undefined), /is the Admin UI's/);
+  assert.throws(() => sio.instrument({ auth: BASIC }), /already called/);
+  admin.close();
+  await before.close();
+  await sio.close();
+});
+
 test("a wrong password is refused with the message the UI recognises; the right one gets a session id that logs in alone", async () => {
   const server = await instrumented();
   try {
