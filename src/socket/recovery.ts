@@ -150,6 +150,9 @@ export interface RecoveryStore {
  */
 const RECOVERABLE: ReadonlySet<DisconnectReason> = new Set<DisconnectReason>(["transport close", "transport error", "ping timeout", "server shutting down"]);
 
+/** Longest pid or offset looked up (pids are 20 characters, offsets at most about 40). */
+const MAX_ID_LENGTH = 64;
+
 function limit(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`connectionStateRecovery.${name} must be a positive integer, got ${v}`);
@@ -184,11 +187,16 @@ export class Recovery {
     return RECOVERABLE.has(reason);
   }
 
-  /** The `{ pid, offset }` a reconnecting official client puts in its CONNECT auth, or null. */
+  /**
+   * The `{ pid, offset }` a reconnecting official client puts in its CONNECT auth, or null. Ids
+   * this server hands out are short: longer ones are not looked up (a client could otherwise make
+   * a store look up megabyte-long keys).
+   */
   static claimOf(auth: unknown): { pid: string; offset: string } | null {
     if (typeof auth !== "object" || auth === null) return null;
     const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
-    return typeof pid === "string" && typeof offset === "string" ? { pid, offset } : null;
+    if (typeof pid !== "string" || typeof offset !== "string") return null;
+    return pid.length <= MAX_ID_LENGTH && offset.length <= MAX_ID_LENGTH ? { pid, offset } : null;
   }
 
   /** The packets the store already encoded for an emit's arguments (scope "server"), if any. */
