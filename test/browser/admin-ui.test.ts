@@ -273,3 +273,70 @@ describe("the unmodified UI page on another origin, as the hosted admin.socket.i
     assert.match((await page.locator(".v-dialog form").textContent()) ?? "", /Error: xhr poll error/);
   });
 });
+
+describe("the UI served by one server of a cluster (two servers, in-memory broker) shows and acts on both", () => {
+  const servers: Server[] = [];
+  const clients: ClientSocket[] = [];
+  const disconnected = new Map<string, ReturnType<typeof deferred<string>>>();
+  let browser: Browser | undefined;
+  let page: Page;
+  const urls: string[] = [];
+
+  before(async () => {
+    requireChromium();
+    const { InMemoryBroker, PubSubManager } = await import("../../src/manager/pubsub/index.js");
+    const broker = new InMemoryBroker();
+    const password = bcrypt.hashSync("s3cret", 4);
+    for (const serverId of ["server-1", "server-2"]) {
+      const sio = new Server({ clientManager: new PubSubManager({ driver: broker.driver() }) });
+      servers.push(sio);
+      sio.on("connect", (sid: string, _environ, auth) => sio.enterRoom(sid, String((auth as { room?: unknown }).room)));
+      sio.on("disconnect", (sid: string, reason) => disconnected.get(sid)?.resolve(reason));
+      sio.instrument({ auth: { type: "basic", username: "admin", password }, serverId, ...(serverId === "server-1" ? { serveUi: "/admin" } : {}) });
+      const http = await sio.listen(0, "127.0.0.1");
+      urls.push(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
+    }
+    for (const [server, room] of [[0, "red"], [0, "blue"], [1, "blue"]] as const) {
+      const client = io(urls[server]!, { auth: { room }, transports: ["websocket"], forceNew: true, reconnection: false });
+      clients.push(client);
+      await within(waitConnect(client), 20_000, "a client's connect");
+    }
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await routeCdns(page);
+    if (SCREENSHOTS !== undefined) await stillPictures(page);
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      for (const client of clients) client.disconnect();
+      for (const sio of servers) await sio.close();
+    }
+  });
+
+  it("lists both servers, the sockets of both with their rooms, and disconnects the other server's client", async () => {
+    await page.goto(urls[0] + "/admin/", WAIT);
+    await page.waitForFunction((url) => (document.querySelector(".v-dialog form input") as HTMLInputElement | null)?.value === url, urls[0], WAIT);
+    await page.locator(".v-dialog form input[type=text]").nth(1).fill("admin", WAIT);
+    await page.locator(".v-dialog form input[type=password]").fill("s3cret", WAIT);
+    await page.locator(".v-dialog form button[type=submit]").click(WAIT);
+    await page.locator(".v-dialog form").waitFor({ state: "hidden", ...WAIT });
+    await page.goto(urls[0] + "/admin/#/servers/", WAIT);
+    await waitForTexts(page, ["server-1", "server-2"]);
+    await screenshot(page, "servers");
+    const [red, blue1, blue2] = clients as [ClientSocket, ClientSocket, ClientSocket];
+    await page.goto(urls[0] + `/admin/#/n/${encodeURIComponent("/")}/rooms/blue`, WAIT);
+    await waitForTexts(page, [blue1.id!, blue2.id!]);
+    await page.waitForFunction((id) => !(document.querySelector("main")?.textContent ?? "").includes(id), red.id!, WAIT);
+    await page.goto(urls[0] + "/admin/#/sockets/", WAIT);
+    await waitForTexts(page, [red.id!, blue1.id!, blue2.id!]);
+
+    const serverSide = deferred<string>();
+    disconnected.set(blue2.id!, serverSide);
+    await page.locator("main tr", { hasText: blue2.id! }).locator("button:has(.mdi-logout)").click(WAIT);
+    assert.equal(await within(serverSide.promise, 20_000, "server-2's disconnect handler"), "server disconnect");
+    assert.ok(red.connected && blue1.connected, "server-1's clients stay");
+  });
+});
