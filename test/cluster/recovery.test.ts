@@ -5,7 +5,9 @@
 //   emitted from B before the cut, from B while it is away, then from A);
 // - with the default in-memory store, it recovers when it comes back to A (ticks emitted from B
 //   included: each server numbers what it delivers), and gets a fresh session on B;
-// - with RedisRecoveryStore, an offset trimmed from the log (maxLogEntries) means a fresh session.
+// - with RedisRecoveryStore, an offset trimmed from the log (maxLogEntries), or a missed event of
+//   the write-only emitter (which no server numbers), means a fresh session; the clients of a
+//   server that shuts down recover on the other one.
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -159,6 +161,37 @@ for (const broker of Object.keys(BROKERS)) {
     });
   });
 }
+
+describe("RedisRecoveryStore and a server shutting down", () => {
+  test("the clients of a server that shuts down recover on another one", async () => {
+    const prefix = `sockjet-test:recovery:${randomId()}`;
+    const c = await cluster("Redis", () => ({ store: new RedisRecoveryStore({ url: REDIS_URL, prefix }) }));
+    try {
+      // Straight to A this time, no proxy: A itself goes away.
+      const client = new TickClient(c.a.url, "websocket");
+      await client.nextConnect();
+      assert.equal(await client.ask("join", "ann"), "joined");
+      const sid = client.socket.id!;
+      await stream(c.b.sio, ROOM, 1, 10);
+      await client.waitLastTick(10);
+      (client.socket.io as unknown as { uri: string }).uri = c.b.url;
+      const back = client.nextConnect();
+      await c.a.sio.close();
+      assert.deepEqual(c.a.log.disconnects.at(-1), { sid, reason: "server shutting down" });
+      await stream(c.b.sio, ROOM, 11, 20);
+      await back;
+      assert.equal(client.socket.id, sid);
+      assert.equal(client.socket.recovered, true);
+      assert.deepEqual(await client.ask("whoami"), { sid, rooms: [sid, ROOM], session: { name: "ann" } });
+      await stream(c.b.sio, ROOM, 21, 25);
+      await client.waitLastTick(25);
+      assert.deepEqual(client.ticks, range(1, 25));
+      client.close();
+    } finally {
+      await c.close();
+    }
+  });
+});
 
 describe("RedisRecoveryStore and events no server numbered", () => {
   test("a client that missed an event of the write-only emitter gets a fresh session, not a recovery without it", async () => {
