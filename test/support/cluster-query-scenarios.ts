@@ -19,9 +19,13 @@ import type { Recorder } from "./cluster-harness.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("../cluster/fixtures/query-server.ts", import.meta.url));
 
-/** Heartbeats every 250 ms; a server silent for 5 s is gone; queries in these tests wait 1.5 s at most when a server is expected to miss. */
-const TIMINGS = { heartbeatInterval: 250, heartbeatTimeout: 5000, queryTimeout: 20_000 };
-const SHORT = 1500;
+/**
+ * Heartbeats every 250 ms; a server silent for 8 s is gone; a query that is meant to miss a server
+ * waits 3 s (generous for the servers that do answer on a loaded machine, and short of 8 s, so
+ * the missing server is still expected when it is sent).
+ */
+const TIMINGS = { heartbeatInterval: 250, heartbeatTimeout: 8000, queryTimeout: 20_000 };
+const SHORT = 3000;
 
 interface Described {
   sid: string;
@@ -170,7 +174,9 @@ export async function clusterQueryScenarios(broker: BrokerUnderTest): Promise<vo
 
     test("a server whose link goes silent: queries reject with the others' answers, then it is no longer expected, then it is back", async () => {
       own.stall();
-      const result = await s(0).request({ op: "fetchSockets", options: {}, timeout: SHORT });
+      // Sent together, while server 3 is still expected.
+      const [pending, rooms] = [s(0).request({ op: "fetchSockets", options: {}, timeout: SHORT }), s(0).request({ op: "fetchRooms", sid: sid(3), timeout: SHORT })];
+      const result = await pending;
       assert.ok(isFailed<Described[]>(result), JSON.stringify(result));
       assert.equal(result.failed, "CLUSTER_INCOMPLETE");
       assert.equal(result.expected, 3);
@@ -178,14 +184,22 @@ export async function clusterQueryScenarios(broker: BrokerUnderTest): Promise<vo
       assert.ok(result.message.includes(s(3).hostId), result.message);
       assert.deepEqual(sorted(result.partial.map((d) => d.sid)), sorted([0, 1, 2, 3].map(sid)));
       // fetchRooms of a sid whose server answered is complete anyway.
-      assert.deepEqual(await s(0).request({ op: "fetchRooms", sid: sid(3), timeout: SHORT }), [sid(3), "red"]);
+      assert.deepEqual(await rooms, [sid(3), "red"]);
 
       await until(() => count(0), (n) => n === 3, "server 3 no longer expected by server 0");
       assert.deepEqual(sorted((await s(0).request<Described[]>({ op: "fetchSockets", options: {} })).map((d) => d.sid)), sorted([0, 1, 2, 3].map(sid)));
 
       own.restore();
       for (const i of [0, 1, 2]) await until(() => count(i), (n) => n === 4, `server 3 back for server ${i}`);
-      assert.equal((await s(1).request<Described[]>({ op: "fetchSockets", options: {} })).length, 5);
+      // Counted again is not yet answering: a heartbeat the silent link held back arrives late, and
+      // RabbitMQ's driver, which dropped that connection, resubscribes on a new one; a query in
+      // between misses server 3 (CLUSTER_INCOMPLETE, as documented). It answers once resubscribed.
+      await until(
+        () => s(1).request<Described[] | Failed<Described[]>>({ op: "fetchSockets", options: {}, timeout: SHORT }),
+        (r) => Array.isArray(r) && r.length === 5,
+        "a complete answer with server 3 back",
+        60_000,
+      );
     });
 
     test("a server cut from the broker: its queries reject at once with its own answer; after reconnecting it is counted again", async () => {
