@@ -220,6 +220,36 @@ describe("RedisRecoveryStore and events no server numbered", () => {
   });
 });
 
+describe("RedisRecoveryStore without Redis", () => {
+  test("an emit does not wait for a Redis that is away: it goes out without an offset, and the error is logged", async () => {
+    const redis = new URL(REDIS_URL);
+    const proxy = await new TcpProxy(redis.hostname, Number(redis.port || 6379)).start();
+    const errors: string[] = [];
+    const logger = { debug() {}, info() {}, warn() {}, error: (message: string) => void errors.push(message) };
+    const store = new RedisRecoveryStore({ url: `redis://127.0.0.1:${proxy.port}`, prefix: `sockjet-test:recovery:${randomId()}`, commandTimeout: 500 });
+    const sio = new Server({ logger, connectionStateRecovery: { store } });
+    recoveryHandlers(sio, ROOM);
+    const http = await sio.listen(0, "127.0.0.1");
+    const client = new TickClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, "websocket");
+    try {
+      await client.nextConnect();
+      await client.ask("join", "ann");
+      await sio.emit("tick", 1, { to: ROOM });
+      await client.waitLastTick(1);
+      assert.match(String(client.offsets[0]), /^sjr:\d+-\d+$/);
+      proxy.cut();
+      await sio.emit("tick", 2, { to: ROOM });
+      await client.waitLastTick(2);
+      assert.equal(client.offsets[1], undefined, "sent without an offset");
+      assert.ok(errors.some((m) => m.includes("event sent without offset")), errors.join("; "));
+      client.close();
+    } finally {
+      await sio.close();
+      await proxy.close();
+    }
+  });
+});
+
 describe("RedisRecoveryStore bounds", () => {
   test("an offset trimmed from the log (maxLogEntries) gives a fresh session on the other server", async () => {
     const prefix = `sockjet-test:recovery:${randomId()}`;

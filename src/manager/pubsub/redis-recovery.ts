@@ -37,6 +37,12 @@ export interface RedisRecoveryStoreOptions {
   maxLogEntries?: number;
   /** JSON codec for the sessions (default JSON); session data must survive it. */
   json?: JsonCodec;
+  /**
+   * Milliseconds a Redis command may take (default 1000; ioredis's `commandTimeout`, for the
+   * connection the store makes). Every emit waits for its XADD: while Redis is away or silent, an
+   * emit goes out after this long without an offset (logged), rather than wait for Redis.
+   */
+  commandTimeout?: number;
 }
 
 /**
@@ -101,7 +107,8 @@ export class RedisRecoveryStore implements RecoveryStore {
 
   constructor(options: RedisRecoveryStoreOptions = {}) {
     this.owned = options.client === undefined;
-    this.redis = options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { ...options.redisOptions });
+    this.redis =
+      options.client ?? new Redis(options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { commandTimeout: options.commandTimeout ?? 1000, ...options.redisOptions });
     this.prefix = options.prefix ?? "sockjet:recovery";
     this.maxLogEntries = options.maxLogEntries ?? 10_000;
     if (!Number.isSafeInteger(this.maxLogEntries) || this.maxLogEntries < 1) throw new RangeError(`maxLogEntries must be a positive integer, got ${this.maxLogEntries}`);
