@@ -20,7 +20,7 @@ import { hostname } from "node:os";
 import process from "node:process";
 import type { Server } from "../socket/server.js";
 import type { NamespaceSocket } from "../socket/client.js";
-import type { ServerTaps } from "./taps.js";
+import type { ServerObservers, ServerTaps } from "./taps.js";
 import type { EmitOptions } from "../socket/types.js";
 import { args } from "../socket/args.js";
 import { ConnectionRefusedError, SockjetError } from "../socket/errors.js";
@@ -168,7 +168,7 @@ class Instrumentation implements AdminInstrumentation {
     }
 
     this.registerHandlers();
-    server.wrapForAdmin((originals) => this.taps(originals));
+    server.wrapForAdmin((originals) => this.taps(originals), this.observers());
     server.engine.meter = this.buffer;
     // This server's membership of CONTROL: what makes the manager deliver CONTROL's emits here.
     server.manager.connect(CONTROL_NAMESPACE, this.instanceId);
@@ -398,22 +398,25 @@ class Instrumentation implements AdminInstrumentation {
         o.leftRoom(namespace, sid, room);
         this.emit("room_left", [namespace, room, sid, new Date().toISOString()]);
       },
-      acceptConnect: (socket) => {
-        o.acceptConnect(socket);
+    };
+  }
+
+  /** The development mode's reports of the server's own steps (none in production mode). */
+  private observers(): ServerObservers {
+    if (!this.development) return {};
+    return {
+      connected: (socket) => {
         const now = Date.now();
         this.connectedAt.set(socket, now);
         if (socket.client.engine.transportName === "polling") this.polling.add(socket);
         this.emit("socket_connected", [this.serialize(socket), new Date(now).toISOString()]);
       },
-      closeSocket: (socket, reason, notifyClient) => {
-        const wasConnected = socket.state === "connected";
-        o.closeSocket(socket, reason, notifyClient);
+      closed: (socket, reason, wasConnected) => {
         this.polling.delete(socket);
         if (wasConnected) this.emit("socket_disconnected", [socket.namespace, socket.sid, reason, new Date().toISOString()]);
       },
-      handleEvent: (socket, packet) => {
+      eventReceived: (socket, packet) => {
         if (socket.namespace !== this.namespace) this.emit("event_received", [socket.namespace, socket.sid, packet.data, new Date().toISOString()]);
-        o.handleEvent(socket, packet);
       },
     };
   }

@@ -20,6 +20,8 @@ interface ClientExtra {
   held?: Map<NamespaceSocket, OutPacket[]>;
   /** Namespace → the query of its v3 connect packet. */
   queries?: Map<string, Record<string, string>>;
+  /** Namespaces whose CONNECT waits for a recovery store's answer. */
+  restoring?: Set<string>;
 }
 
 /** A `call()` waiting for its acknowledgement; the shared timer queue times it out. */
@@ -268,6 +270,24 @@ export class Client extends NamespaceSlots implements TimerTarget {
     const list = held?.get(socket);
     if (list !== undefined) held!.delete(socket);
     return list;
+  }
+
+  /**
+   * Namespaces whose CONNECT waits for a recovery store (Redis): they count as joined for the
+   * duplicate check and the namespace limit, so a client cannot start lookups without bound.
+   */
+  restoring(namespace: string, pending: boolean): void {
+    if (pending) ((this.extra ??= {}).restoring ??= new Set()).add(namespace);
+    else this.extra?.restoring?.delete(namespace);
+  }
+
+  isRestoring(namespace: string): boolean {
+    return this.extra?.restoring?.has(namespace) === true;
+  }
+
+  /** Namespaces joined, and those waiting for a recovery store. */
+  get namespaceCount(): number {
+    return this.sockets.size + (this.extra?.restoring?.size ?? 0);
   }
 
   /** Engine.IO v3 clients put a query on their namespace connects (`0/chat?token=abc,`): kept for that namespace's environ. */

@@ -20,7 +20,7 @@ import { ClusterQueryError, ConnectionRefusedError, SockjetError, TimeoutError }
 import { fromArgList, toArgList } from "./args.js";
 import { InMemoryManager } from "../manager/memory.js";
 import { instrumentServer, type AdminInstrumentation, type AdminOptions } from "../admin/instrument.js";
-import type { ServerTaps } from "../admin/taps.js";
+import type { ServerObservers, ServerTaps } from "../admin/taps.js";
 import type { ClientManager, EmitOperation, ManagerHost, SocketDescription } from "../manager/manager.js";
 import { NodeEngineAdapter, type NodeAdapterOptions, type NodeHttpServer, type NodeRequestListener } from "../runtime/node.js";
 import { FetchEngineAdapter, type FetchHandler, type FetchHandlerOptions } from "../runtime/fetch.js";
@@ -442,11 +442,12 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   }
 
   /**
-   * @internal The Admin UI's instrumentation (src/admin) wraps these functions of this instance,
-   * once, when instrument() is called: a server that is never instrumented runs the originals and
-   * pays nothing per packet for the Admin UI.
+   * @internal The Admin UI's instrumentation (src/admin) hooks in here, once, when instrument() is
+   * called: `wrap` receives the manager host's and engine handler's functions and returns their
+   * replacements, and the observers are called around the server's own steps. A server that is
+   * never instrumented runs none of it and pays nothing per packet for the Admin UI.
    */
-  wrapForAdmin(wrap: (originals: ServerTaps) => Partial<ServerTaps>): void {
+  wrapForAdmin(wrap: (originals: ServerTaps) => Partial<ServerTaps>, observers: ServerObservers): void {
     const host = this.managerHost;
     const w = wrap({
       deliver: host.deliver,
@@ -455,9 +456,6 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       joinedRoom: host.joinedRoom!,
       leftRoom: host.leftRoom!,
       engineHandler: this.engineHandler,
-      acceptConnect: this.acceptConnect.bind(this),
-      closeSocket: this.closeSocket.bind(this),
-      handleEvent: this.handleEvent.bind(this),
     });
     if (w.deliver) host.deliver = w.deliver;
     if (w.deliverToRoom) host.deliverToRoom = w.deliverToRoom;
@@ -465,9 +463,31 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     if (w.joinedRoom) host.joinedRoom = w.joinedRoom;
     if (w.leftRoom) host.leftRoom = w.leftRoom;
     if (w.engineHandler) this.engine.setHandler(w.engineHandler);
-    if (w.acceptConnect) this.acceptConnect = w.acceptConnect;
-    if (w.closeSocket) this.closeSocket = w.closeSocket;
-    if (w.handleEvent) this.handleEvent = w.handleEvent;
+    // The steps below are methods of this class: the instance gets its own that call the
+    // prototype's with every argument, then (or first) the observer.
+    const { connected, closed, eventReceived } = observers;
+    if (connected) {
+      const acceptConnect = this.acceptConnect;
+      this.acceptConnect = (...args: Parameters<typeof acceptConnect>) => {
+        acceptConnect.apply(this, args);
+        connected(args[0]);
+      };
+    }
+    if (closed) {
+      const closeSocket = this.closeSocket;
+      this.closeSocket = (...args: Parameters<typeof closeSocket>) => {
+        const wasConnected = args[0].state === "connected";
+        closeSocket.apply(this, args);
+        closed(args[0], args[1], wasConnected);
+      };
+    }
+    if (eventReceived) {
+      const handleEvent = this.handleEvent;
+      this.handleEvent = (...args: Parameters<typeof handleEvent>) => {
+        eventReceived(args[0], args[1]);
+        handleEvent.apply(this, args);
+      };
+    }
   }
 
   /** @internal Every socket connected to this process (the Admin UI lists them). */
@@ -629,13 +649,13 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.sendConnectError(client, namespace, { message: "Invalid namespace" });
       return;
     }
-    if (client.sockets.has(namespace)) {
+    if (client.sockets.has(namespace) || client.isRestoring(namespace)) {
       this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
       return;
     }
     // With `namespaces: "*"` or a "*" handler a client names any namespace it likes: one connection
     // must not hold thousands of them (each joined one is a socket, a manager entry and a sid).
-    if (client.sockets.size >= this.maxNamespacesPerConnection) {
+    if (client.namespaceCount >= this.maxNamespacesPerConnection) {
       this.sendConnectError(client, namespace, { message: TOO_MANY_NAMESPACES });
       return;
     }
@@ -651,6 +671,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
       this.openSocket(client, namespace, auth, restored);
       return;
     }
+    client.restoring(namespace, true);
     restored.then(
       (value) => this.afterRestore(client, namespace, auth, value),
       (err: unknown) => {
@@ -660,17 +681,10 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     );
   }
 
-  /** A store's restore has answered: the connection may have closed, or joined the namespace, meanwhile. */
+  /** A store's restore has answered (handleConnect kept duplicates and the namespace limit out meanwhile). */
   private afterRestore(client: Client, namespace: string, auth: unknown, restored: RestoredSession | null): void {
+    client.restoring(namespace, false);
     if (client.engine.readyState !== "open") return;
-    if (client.sockets.has(namespace)) {
-      this.logger.debug("duplicate CONNECT ignored", { sid: client.engine.id, namespace });
-      return;
-    }
-    if (client.sockets.size >= this.maxNamespacesPerConnection) {
-      this.sendConnectError(client, namespace, { message: TOO_MANY_NAMESPACES });
-      return;
-    }
     this.openSocket(client, namespace, auth, restored);
   }
 
