@@ -53,7 +53,7 @@ async function cluster(broker: string, recovery: () => ConnectionStateRecoveryOp
   const channel = `recovery-${randomId()}`;
   const node = async (): Promise<Node> => {
     const manager = BROKERS[broker]!(channel);
-    const sio = new Server({ pingInterval: 300, pingTimeout: 600, clientManager: manager, connectionStateRecovery: recovery() });
+    const sio = new Server({ pingInterval: 1000, pingTimeout: 2000, clientManager: manager, connectionStateRecovery: recovery() });
     const log = recoveryHandlers(sio, ROOM);
     const http = await sio.listen(0, "127.0.0.1");
     await manager.ready;

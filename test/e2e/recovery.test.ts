@@ -15,8 +15,8 @@ import { TcpProxy } from "../support/cluster-proxy.js";
 import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
 
 const ROOM = "feed";
-/** Short heartbeats: a cut long-polling connection is noticed by its ping timeout. */
-const ENGINE: ServerOptions = { pingInterval: 300, pingTimeout: 600 };
+/** Heartbeats short enough that a cut long-polling connection is noticed soon (by its ping timeout), long enough for a loaded machine. */
+const ENGINE: ServerOptions = { pingInterval: 1000, pingTimeout: 2000 };
 
 interface Rig {
   sio: Server;
