@@ -340,3 +340,34 @@ describe("the UI served by one server of a cluster (two servers, in-memory broke
     assert.ok(red.connected && blue1.connected, "server-1's clients stay");
   });
 });
+
+describe("the served page with auth: false", () => {
+  let sio: Server | undefined;
+  let browser: Browser | undefined;
+  let client: ClientSocket | undefined;
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      client?.disconnect();
+      await sio?.close();
+    }
+  });
+
+  it("connects to its server on the first visit with nothing typed", async () => {
+    requireChromium();
+    sio = new Server();
+    sio.instrument({ auth: false, serveUi: "/admin", serverId: "open" });
+    const http = await sio.listen(0, "127.0.0.1");
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    client = io(url, { forceNew: true, reconnection: false, transports: ["websocket"] });
+    await within(waitConnect(client), 20_000, "the client's connect");
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await routeCdns(page);
+    await page.goto(url + "/admin/#/sockets/", WAIT);
+    await waitForTexts(page, [client.id!]);
+    assert.equal(await page.locator(".v-dialog form").isVisible(), false, "no login form");
+  });
+});
