@@ -161,13 +161,16 @@ class Instrumentation implements AdminInstrumentation {
       sessionDuration: positive("sessionDuration", options.sessionDuration, 24 * 3600_000, false),
       maxSessions: positive("maxSessions", options.maxSessions, 1000, true),
     });
+    // Everything that can refuse the options runs before anything is changed on the server.
+    let pages: UiPages | null = null;
     if (options.serveUi !== undefined) {
       const ui = typeof options.serveUi === "string" ? { path: options.serveUi } : options.serveUi;
       const enginePath = server.engine.options.path.replace(/\/+$/, "");
-      server.engine.pages = new UiPages(ui, { enginePath, namespace, autoConnect: auth === false });
+      pages = new UiPages(ui, { enginePath, namespace, autoConnect: auth === false });
     }
 
     this.registerHandlers();
+    if (pages !== null) server.engine.pages = pages;
     server.wrapForAdmin((originals) => this.taps(originals), this.observers());
     server.engine.meter = this.buffer;
     // This server's membership of CONTROL: what makes the manager deliver CONTROL's emits here.
