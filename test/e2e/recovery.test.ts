@@ -9,10 +9,14 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
+import { createRequire } from "node:module";
 import { Server, type ServerOptions } from "../../src/index.js";
 import { MODES, sleep, until, type TransportMode } from "../support/harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
+import type { ManagerOptions } from "socket.io-client";
+
+const require = createRequire(import.meta.url);
 
 const ROOM = "feed";
 /** Heartbeats short enough that a cut long-polling connection is noticed soon (by its ping timeout), long enough for a loaded machine. */
@@ -98,6 +102,33 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe("connection state recovery with the msgpack parser", () => {
+  test("the offset travels in socket.io-msgpack-parser's format too", async () => {
+    const r = await rig({ parser: "msgpack", connectionStateRecovery: {} });
+    try {
+      const client = new TickClient(r.url, "websocket", { parser: require("socket.io-msgpack-parser") as ManagerOptions["parser"] });
+      await client.nextConnect();
+      assert.equal(await client.ask("join", "ann"), "joined");
+      const sid = client.socket.id!;
+      const running = stream(r.sio, ROOM, 1, 30);
+      await client.waitTicks(5);
+      await cutAndWait(r, sid);
+      await running;
+      const back = client.nextConnect();
+      r.proxy.restore();
+      await back;
+      assert.equal(client.socket.id, sid);
+      assert.equal(client.socket.recovered, true);
+      await stream(r.sio, ROOM, 31, 32);
+      await client.waitLastTick(32);
+      assert.deepEqual(client.ticks, range(1, 32));
+      client.close();
+    } finally {
+      await r.close();
+    }
+  });
+});
 
 describe("connection state recovery: encode once", () => {
   test("a room broadcast is encoded once, offset included, and a replay encodes nothing", async () => {

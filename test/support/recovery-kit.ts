@@ -2,7 +2,7 @@
 // client (recovery-aware, reconnecting) behind a TCP proxy that a test cuts mid-stream, and the
 // record of what each side saw. Shared by test/e2e/recovery.test.ts and the cluster tests.
 
-import { io, type Socket as ClientSocket } from "socket.io-client";
+import { io, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import type { Server, ConnectInfo } from "../../src/index.js";
 import { TRANSPORT_MODES, type TransportMode, until, sleep } from "./harness.js";
 
@@ -40,13 +40,14 @@ export class TickClient {
   /** The offset (last argument) of every tick, as the client saw it. */
   readonly offsets: unknown[] = [];
 
-  constructor(url: string, mode: TransportMode) {
+  constructor(url: string, mode: TransportMode, options: Partial<ManagerOptions & SocketOptions> = {}) {
     this.socket = io(url, {
       forceNew: true,
       reconnection: true,
       reconnectionDelay: 50,
       reconnectionDelayMax: 200,
       ...TRANSPORT_MODES[mode],
+      ...options,
     });
     this.socket.on("tick", (n: number, offset: unknown) => {
       this.ticks.push(n);
