@@ -116,3 +116,25 @@ test("the bootstrap script carries its settings as JSON that cannot close the sc
   assert.equal(script.match(/<\/script>/g)?.length, 1, "only its own end tag");
   assert.match(script, /"namespace":"\/\\u003c\/script>\\u003cscript>alert\(1\)\/\/"/);
 });
+
+test("a server that is not instrumented keeps its own functions and no meter: nothing runs per packet for the Admin UI", async () => {
+  const { Server } = await import("../../src/index.js");
+  const steps = ["acceptConnect", "closeSocket", "handleEvent"];
+  const plain = new Server();
+  const host = (server: object) => (server as unknown as { managerHost: Record<string, unknown> }).managerHost;
+  const plainDeliver = host(plain).deliver;
+  assert.equal(plain.engine.meter, null);
+  assert.equal(plain.engine.pages, null);
+  for (const name of steps) assert.equal(Object.hasOwn(plain, name), false, name);
+
+  const instrumented = new Server();
+  const before = host(instrumented).deliver;
+  assert.equal(typeof plainDeliver, "function");
+  instrumented.instrument({ auth: false, mode: "development" });
+  assert.notEqual(instrumented.engine.meter, null);
+  assert.notEqual(host(instrumented).deliver, before);
+  for (const name of steps) assert.equal(Object.hasOwn(instrumented, name), true, name);
+  await plain.close();
+  await instrumented.close();
+  assert.equal(instrumented.engine.meter, null, "close() takes the meter away");
+});
