@@ -249,6 +249,17 @@ test("depth counts arrays and objects alike; a binary is a leaf; the checks are 
   assert.match(!refused.ok ? refused.message : "", /deeper than 1000/);
 });
 
+test("a codec with a maxDepth below the fast path's 4 levels refuses one level more, both ways", () => {
+  const shallow = new MsgpackCodec(2);
+  assert.ok(shallow.encode({ type: PacketType.EVENT, nsp: "/", data: ["e", [1]] }).ok);
+  const refused = shallow.encode({ type: PacketType.EVENT, nsp: "/", data: ["e", [[1]]] });
+  assert.equal(!refused.ok && refused.code, "TOO_DEEP");
+  const bytes = codec.encode({ type: PacketType.EVENT, nsp: "/", data: ["e", [[1]]] });
+  assert.ok(bytes.ok);
+  const decoded = shallow.decoder().add(bytes.bytes);
+  assert.equal(!decoded.ok && decoded.code, "TOO_DEEP");
+});
+
 test("data that cannot be encoded is an error value", () => {
   const cycle: Record<string, unknown> = {};
   cycle.self = cycle;

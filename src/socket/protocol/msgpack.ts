@@ -38,7 +38,8 @@ export class MsgpackCodec {
     if (type === PacketType.BINARY_EVENT) type = PacketType.EVENT;
     else if (type === PacketType.BINARY_ACK) type = PacketType.ACK;
     const data = packet.data;
-    if (!provedShallow(data, 4) && exceedsDepth(data, this.maxDepth, true)) {
+    // The fast path may only prove what the limit allows: a codec built with maxDepth below 4.
+    if (!provedShallow(data, Math.min(4, this.maxDepth)) && exceedsDepth(data, this.maxDepth, true)) {
       return { ok: false, code: "TOO_DEEP", message: `data nested deeper than ${this.maxDepth} arrays/objects` };
     }
     // Key order and omissions as socket.io writes its packets: type, data, nsp, then id.
