@@ -2,6 +2,7 @@
 //
 //   npm start                 # listens on $PORT (default 8000)
 //   open http://localhost:8000/?room=lobby&name=alice
+//   ADMIN_PASSWORD_HASH="$(npx bcrypt 'a password' 10)" npm start   # and the Admin UI at /admin/
 //
 // A `/chat` namespace with a `connect` handler that logs the sid and environ and
 // puts the client in the room it asked for (auth: { room, name }), an async
@@ -106,8 +107,13 @@ const argv1 = process.argv[1];
 if (argv1 !== undefined && import.meta.url === pathToFileURL(argv1).href) {
   const port = Number(process.env.PORT ?? 8000);
   const { sio, httpServer } = createChatServer();
+  // The Admin UI at /admin/ (docs/admin-ui.md) when a password hash is given:
+  //   ADMIN_PASSWORD_HASH="$(npx bcrypt 'a password' 10)" npm start
+  const adminHash = process.env.ADMIN_PASSWORD_HASH;
+  if (adminHash !== undefined) sio.instrument({ auth: { type: "basic", username: "admin", password: adminHash }, serveUi: "/admin" });
   httpServer.listen(port, () => {
     console.log(`chat example listening on http://localhost:${port}/`);
+    if (adminHash !== undefined) console.log(`Admin UI on http://localhost:${port}/admin/ (user admin)`);
   });
   const shutdown = (): void => {
     void sio.close().finally(() => {
