@@ -2,7 +2,7 @@
 // request, and every WebSocket upgrade, goes to the next backend in turn, whatever session it
 // belongs to. It logs which backend got each request of each sid (the check that one session's
 // requests really landed on different servers). `remove()` takes a backend out of the rotation
-// (a server that was killed); a request in flight to it is answered 502.
+// (a server that was killed); a request in flight to it loses its connection.
 
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
@@ -89,10 +89,10 @@ export class RoundRobinProxy {
         answer.pipe(res);
       },
     );
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502, { "Content-Type": "text/plain" }).end("bad gateway");
-      else res.destroy();
-    });
+    // A backend that dies drops its requests' connections, as a TCP balancer would, rather than
+    // answering 502: python-engineio's client (4.3) takes a non-2xx answer to a POST as the end of
+    // its session without a disconnect event, and would never reconnect (see docs/cluster.md).
+    upstream.on("error", () => res.destroy());
     // The client went away: so does the request to the backend (a long-poll's abort reaches the server).
     res.on("close", () => {
       if (!res.writableFinished) upstream.destroy();

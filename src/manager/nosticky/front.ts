@@ -56,8 +56,7 @@ class Forwarded implements Lease {
   }
 
   onPeerLost(): void {
-    // The owner is gone, and the session with it: the answer a client gets from a server that never knew it.
-    if (this.finish()) this.front.fail(this.exchange, EngineErrorCode.UNKNOWN_SID);
+    if (this.finish()) this.front.ownerGone(this.exchange);
   }
 }
 
@@ -219,10 +218,23 @@ export class FrontSide {
     this.layer.engine.respondError(exchange, code, message, status);
   }
 
+  /**
+   * The owner is gone, and the session with it. A GET gets the answer of a server that never knew
+   * the session (400, "Session ID unknown"): the client's transport closes and it reconnects. A
+   * POST is answered `ok`, its packets going down with the session: the client learns of the end
+   * from its long-poll, which every polling client keeps going. (A 400 to a POST would do for the
+   * official clients, but python-engineio's client, up to 4.x at least, then resets itself without
+   * a disconnect event and never reconnects: with a POST answered and the poll refused, it does.)
+   */
+  ownerGone(exchange: HttpExchange): void {
+    if (exchange.request.method === "POST") this.layer.engine.respondOk(exchange);
+    else this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
+  }
+
   async forward(exchange: HttpExchange, sid: string): Promise<void> {
     const owner = this.ownerOf(sid);
     const layer = this.layer;
-    if (layer.links.isLost(owner)) return this.fail(exchange, EngineErrorCode.UNKNOWN_SID);
+    if (layer.links.isLost(owner)) return this.ownerGone(exchange);
     if (this.requests.size + this.relays.size >= this.limits.maxForwarded) return this.fail(exchange, EngineErrorCode.BAD_REQUEST, "Too many forwarded requests", 503);
     const request = exchange.request;
     const id = String(this.nextId++);

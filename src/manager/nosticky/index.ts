@@ -93,7 +93,9 @@ export class NoStickySessions implements SessionRouter, Layer {
     if (timeout <= interval) throw new RangeError("peerTimeout must be longer than heartbeatInterval");
     const maxForwarded = positive("maxForwarded", options.maxForwarded, 10_000);
     this.explicitLogger = options.logger === undefined ? null : resolveLogger(options.logger);
-    this.links = new PeerLinks((node) => void this.send(node, { t: "ping" }), interval, timeout);
+    this.links = new PeerLinks((node) => void this.send(node, { t: "ping" }), interval, timeout, (node, leases, silence) =>
+      this.logger.warn("no-sticky: a server is gone; its sessions' requests here are answered", { node, waiting: leases, silence }),
+    );
     this.front = new FrontSide(this, { maxForwarded }, (sid) => sid.slice(0, NODE_ID_LENGTH));
     this.owner = new OwnerSide(this);
   }

@@ -28,6 +28,8 @@ export class PeerLinks {
     private readonly ping: (node: string) => void,
     private readonly interval: number,
     private readonly timeout: number,
+    /** Told when a server is declared lost, with the number of leases that were waiting on it. */
+    private readonly onLost: (node: string, leases: number, silence: number) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -82,10 +84,12 @@ export class PeerLinks {
 
   /** `node` is gone: every lease on it is told, and new requests for it are refused for a while. */
   declareLost(node: string): void {
-    this.lost.set(node, this.now());
+    const now = this.now();
+    this.lost.set(node, now);
     const link = this.links.get(node);
     if (link === undefined) return;
     this.links.delete(node);
+    this.onLost(node, link.leases.size, now - link.lastHeard);
     for (const lease of link.leases) lease.onPeerLost();
   }
 
