@@ -17,7 +17,7 @@ import { RedisManager, RedisRecoveryStore } from "../../src/manager/pubsub/redis
 import { NatsManager } from "../../src/manager/pubsub/nats.js";
 import { AmqpManager } from "../../src/manager/pubsub/amqp.js";
 import type { PubSubManager } from "../../src/manager/pubsub/manager.js";
-import { until } from "../support/harness.js";
+import { until, untilAsync } from "../support/harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
 import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
 import { randomId } from "../../src/util/random-id.js";
@@ -246,6 +246,52 @@ describe("RedisRecoveryStore without Redis", () => {
     } finally {
       await sio.close();
       await proxy.close();
+    }
+  });
+});
+
+describe("RedisRecoveryStore and an event that could not be logged", () => {
+  test("a client away while an event went out unlogged gets a fresh session once Redis is back, not a recovery without it", async () => {
+    const redis = new URL(REDIS_URL);
+    const redisProxy = await new TcpProxy(redis.hostname, Number(redis.port || 6379)).start();
+    const prefix = `sockjet-test:recovery:${randomId()}`;
+    // A command that meets the outage fails and is never sent later, as every queued command does
+    // after a long outage (ioredis gives up on them after 20 reconnection attempts, about 30 s).
+    const redisOptions = { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false };
+    const store = new RedisRecoveryStore({ url: `redis://127.0.0.1:${redisProxy.port}`, prefix, commandTimeout: 500, redisOptions });
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const sio = new Server({ logger: quiet, pingInterval: 1000, pingTimeout: 2000, connectionStateRecovery: { store } });
+    const log = recoveryHandlers(sio, ROOM);
+    const http = await sio.listen(0, "127.0.0.1");
+    const clientProxy = await new TcpProxy("127.0.0.1", (http.address() as AddressInfo).port).start();
+    const client = new TickClient(`http://127.0.0.1:${clientProxy.port}`, "websocket");
+    const { Redis } = await import("ioredis");
+    const inspect = new Redis(REDIS_URL);
+    try {
+      await client.nextConnect();
+      await client.ask("join", "ann");
+      await sio.emit("tick", 1, { to: ROOM });
+      await client.waitLastTick(1);
+      const sid = client.socket.id!;
+      clientProxy.cut();
+      await until(() => log.disconnects.some((d) => d.sid === sid), 20_000, "the server to notice the lost connection");
+      await untilAsync(async () => (await inspect.keys(`${prefix}:session:*`)).length === 1, 10_000, "the session to be written to Redis");
+      redisProxy.cut();
+      await sio.emit("tick", 2, { to: ROOM }); // goes out unnumbered: the log cannot take it
+      redisProxy.restore();
+      const hasGapMark = async () => (await inspect.xrange(`${prefix}:log:/`, "-", "+")).some(([, fields]) => fields[0] === "g");
+      await untilAsync(hasGapMark, 20_000, "the owed gap mark to reach the log");
+      const back = client.nextConnect();
+      clientProxy.restore();
+      await back;
+      assert.notEqual(client.socket.id, sid, "a fresh sid");
+      assert.ok(!client.socket.recovered, "not told it recovered");
+      client.close();
+    } finally {
+      inspect.disconnect();
+      await sio.close();
+      await clientProxy.close();
+      await redisProxy.close();
     }
   });
 });

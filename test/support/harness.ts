@@ -101,6 +101,15 @@ export async function until(check: () => boolean, timeout = 5000, what = "condit
   }
 }
 
+/** `until` for a check that must ask something (a broker, a file): polled every 50 ms. */
+export async function untilAsync(check: () => Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /**
  * Disconnect reasons that a server reports (by sid), each awaitable before it arrives: `record`
  * takes a report, `reasonOf` waits for one, up to `wait` ms.

@@ -104,6 +104,15 @@ export class RedisRecoveryStore implements RecoveryStore {
   private readonly maintained = new Map<string, number>();
   /** Session writes not yet answered (close() waits for them). */
   private readonly writes = new Set<Promise<unknown>>();
+  /**
+   * Namespaces where an event went out that could not be logged (Redis away or silent): a gap
+   * mark is owed to their log. Sessions written before the outage outlive it, so without the mark
+   * a client away during the outage would later recover without that event. The mark is written
+   * as soon as Redis answers again (on reconnect, before this server's next entry, and before this
+   * server reads the log for a restore).
+   */
+  private readonly owedGaps = new Set<string>();
+  private paying: Promise<void> | null = null;
 
   constructor(options: RedisRecoveryStoreOptions = {}) {
     this.owned = options.client === undefined;
@@ -118,12 +127,21 @@ export class RedisRecoveryStore implements RecoveryStore {
   start(host: RecoveryHost): void {
     this.host = host;
     if (this.owned) this.redis.on("error", (err: Error) => host.logger.warn("recovery store: Redis connection error", { err }));
+    this.redis.on("ready", () => {
+      if (this.owedGaps.size > 0) this.payGaps().catch((err: unknown) => host.logger.error("recovery store: owed gap marks could not be written yet", { err }));
+    });
   }
 
   async record(operation: EmitOperation): Promise<unknown[]> {
     const { namespace, event, args, rooms, skip } = operation;
     const payload = encodeMessage({ type: "emit", host: "", namespace, event, args, rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
-    const id = await this.append(namespace, "m", payload);
+    let id: string;
+    try {
+      id = await this.append(namespace, "m", payload);
+    } catch (err) {
+      this.owedGaps.add(namespace);
+      throw err;
+    }
     return [...args, OFFSET_PREFIX + id];
   }
 
@@ -138,12 +156,31 @@ export class RedisRecoveryStore implements RecoveryStore {
     if (typeof last === "string" && OFFSET.test(last)) return;
     const { namespace, rooms, skip } = operation;
     const payload = encodeMessage({ type: "emit", host: "", namespace, event: operation.event, args: [], rooms: rooms === null ? null : [...rooms], skip: [...skip] }, this.json);
-    this.append(namespace, "g", payload).catch((err: unknown) =>
-      this.host!.logger.error("recovery store: an unnumbered event could not be marked; a client away during it may recover without it", { namespace, event: operation.event, err }),
-    );
+    this.append(namespace, "g", payload).catch((err: unknown) => {
+      this.owedGaps.add(namespace);
+      this.host!.logger.error("recovery store: an unnumbered event could not be marked yet; a mark is owed to the log", { namespace, event: operation.event, err });
+    });
+  }
+
+  /** Writes the owed gap marks (one for the whole namespace each: every client away then missed something). */
+  private payGaps(): Promise<void> {
+    this.paying ??= (async () => {
+      try {
+        for (const namespace of [...this.owedGaps]) {
+          const mark = encodeMessage({ type: "emit", host: "", namespace, event: "", args: [], rooms: null, skip: [] }, this.json);
+          await this.redis.call("XADD", this.logKey(namespace), "MAXLEN", "~", String(this.maxLogEntries), "*", "g", Buffer.from(mark.buffer, mark.byteOffset, mark.byteLength));
+          this.owedGaps.delete(namespace);
+        }
+      } finally {
+        this.paying = null;
+      }
+    })();
+    return this.paying;
   }
 
   private async append(namespace: string, field: "m" | "g", payload: Uint8Array): Promise<string> {
+    // An owed mark goes first, so that it precedes every entry logged after the outage.
+    if (this.owedGaps.size > 0) await this.payGaps();
     const key = this.logKey(namespace);
     const id = await this.redis.call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", field, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
     this.maintain(key);
@@ -179,6 +216,8 @@ export class RedisRecoveryStore implements RecoveryStore {
 
   async restore(namespace: string, pid: string, offset: string): Promise<RestoredSession | null> {
     if (parseOffset(offset) === null) return null;
+    // This server's own unlogged events must be marked before it reads the log for anyone.
+    if (this.owedGaps.size > 0) await this.payGaps();
     const from = offset.slice(OFFSET_PREFIX.length);
     const text = await this.redis.getdel(this.sessionKey(pid));
     if (text === null) return null;
