@@ -8,3 +8,4 @@ export { InMemoryBroker } from "../drivers/memory-broker.js";
 export type { PubSubDriver, DriverEvents } from "../driver.js";
 export { decodePythonMessage, encodePythonCallback } from "../python-format.js";
 export { decodePickle, type PickleResult } from "../pickle.js";
+export { NoStickySessions, NODE_ID_LENGTH, type NoStickyOptions, type NoStickyStats } from "../nosticky/index.js";
