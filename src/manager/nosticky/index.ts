@@ -1,4 +1,4 @@
-// A cluster without sticky sessions (issue 12): any request of a session may reach any server. The
+// A cluster without sticky sessions (issue 12), where every request of a session may reach any server. The
 // server that opened a session owns it for its whole life and keeps everything of it (the
 // Engine.IO session, the Socket.IO connection, its rooms); its sids start with its node id, so
 // every server knows the owner from the sid alone, without a lookup. A server that gets a request

@@ -1,7 +1,7 @@
 // No sticky sessions, in one process: three servers on the in-memory broker behind the
 // round-robin proxy (test/support/round-robin-proxy.ts), with the official v4 client. The protocol
 // edges that the multi-process runs over real brokers (./redis.test.ts...) do not reach one by
-// one: a second concurrent GET through another server is still the protocol's 400, an upgrade
+// one: Engine.IO v3 clients, a second concurrent GET through another server is still the protocol's 400, an upgrade
 // that reaches another server completes, the owner's death is a clean disconnect, a garbage sid
 // is answered without forwarding anything, and the local case never touches the broker.
 
@@ -15,6 +15,7 @@ import { Server } from "../../../src/index.js";
 import { InMemoryBroker, PubSubManager } from "../../../src/manager/pubsub/index.js";
 import { NoStickySessions } from "../../../src/manager/nosticky/index.js";
 import { RoundRobinProxy } from "../../support/round-robin-proxy.js";
+import { ioV2, v2Connected, v2Upgraded } from "../../support/v2-client.js";
 
 interface Node {
   sio: Server;
@@ -23,7 +24,7 @@ interface Node {
 }
 
 async function startNode(broker: InMemoryBroker): Promise<Node> {
-  const sio = new Server({ clientManager: new PubSubManager({ driver: broker.driver() }), pingInterval: 2000, pingTimeout: 2000 });
+  const sio = new Server({ clientManager: new PubSubManager({ driver: broker.driver() }), pingInterval: 2000, pingTimeout: 2000, allowEIO3: true });
   sio.on("echo", (_sid: string, x: unknown) => x);
   sio.on("join", async (sid: string, room: string) => {
     await sio.enterRoom(sid, room);
@@ -121,6 +122,22 @@ describe("no sticky sessions, in-memory broker, 3 servers", () => {
     await eventually(() => nodes.every((n) => n.sessions.inFlight.front === 0 && n.sessions.inFlight.owner === 0), "relays released");
   });
 
+  for (const transports of [["polling"], ["polling", "websocket"]] as const) {
+    test(`Engine.IO v3 (socket.io-client 2), ${transports.join("+")}: the same, with v3's framing forwarded as it is`, async () => {
+      const socket = ioV2(proxy.url, { forceNew: true, reconnection: false, transports: [...transports] });
+      await v2Connected(socket);
+      if (transports.length === 2) await v2Upgraded(socket);
+      const replies: unknown[] = [];
+      for (let i = 0; i < 12; i++) replies.push(await new Promise((resolve) => socket.emit("echo", i, resolve)));
+      assert.deepEqual(replies, [...Array(12).keys()]);
+      const sid = socket.io.engine.id;
+      assert.ok(nodes.some((n) => sid.startsWith(n.sessions.nodeId)));
+      assert.ok((proxy.backendsBySid().get(sid)?.size ?? 0) >= 2, "requests of one session on several servers");
+      socket.close();
+      await eventually(() => nodes.every((n) => n.sio.engine.sessions.get(sid) === undefined), "the session closed at its owner");
+    });
+  }
+
   test("a second concurrent GET through another server is the protocol's 400, cluster-wide", async () => {
     const open = await raw(nodes[0]!.port, "GET", "/socket.io/?EIO=4&transport=polling");
     const sid = (JSON.parse(open.body.slice(1)) as { sid: string }).sid;
@@ -144,6 +161,7 @@ describe("no sticky sessions, in-memory broker, 3 servers", () => {
   });
 
   test("a local session's requests publish nothing on the no-sticky channels", async () => {
+    await eventually(() => nodes.every((n) => n.sessions.inFlight.front === 0 && n.sessions.inFlight.owner === 0), "earlier sessions' requests settled");
     const before = nodes.map((n) => n.sessions.stats.published);
     const socket = await connect(`http://127.0.0.1:${nodes[0]!.port}`, ["polling"]);
     for (let i = 0; i < 5; i++) await socket.emitWithAck("echo", i);
