@@ -97,7 +97,7 @@ class RemotePeer implements WebSocketPeer, Lease {
     void this.owner.layer.send(this.front, { t: "wsout", id: this.id, fl: lengths }, parts).then((error) => {
       this.inFlight -= size;
       // A frame that did not reach the broker is lost for the client: the session cannot go on.
-      if (error !== null) this.gone();
+      if (error !== null) this.failed();
     });
   }
 
@@ -113,6 +113,13 @@ class RemotePeer implements WebSocketPeer, Lease {
     this.closed = true;
     this.owner.dropPeer(this);
     this.owner.reply(this.front, { t: "wsclose", id: this.id, x: true });
+  }
+
+  /** Frames were lost on the way to the front: the front is told to drop the client (if the broker takes that), the session ends. */
+  private failed(): void {
+    if (this.closed) return;
+    this.terminate();
+    this.transport?.onClose();
   }
 
   /** A frame from the client, through the front. */
