@@ -1,10 +1,8 @@
-// The Redis connections of the socket.io-compatible manager (ioredis; a standalone Redis or a Redis
-// Cluster): one publishes, one subscribes to a set of channels and patterns that grows and shrinks
-// while the server runs (namespaces, and rooms in the sharded dynamic modes). Same failure
-// behaviour as the generic Redis driver (../drivers/redis.ts): publishing never waits for a
-// connection (rejected at once during an outage, so the manager reports the operation lost), both
-// connections reconnect with exponential backoff, a silent link is noticed by a timeout and a
-// heartbeat, and the subscriber subscribes to everything again after each reconnection.
+// The Redis connections of the socket.io-compatible manager: ../drivers/redis-pair.ts's pair (a
+// standalone Redis or a Redis Cluster; the same failure behaviour and order guarantee as the
+// generic Redis driver), subscribed to a set of channels and patterns that grows and shrinks while
+// the server runs (namespaces, and rooms in the sharded dynamic modes), and asked for subscriber
+// counts (PUBSUB NUMSUB / SHARDNUMSUB).
 //
 // On a Redis Cluster, plain publications all go to one node (the master owning the slot of
 // `orderKey`, the "/" request channel): each node forwards them to the others in the order it got
@@ -13,20 +11,12 @@
 // there is no order (socket.io's sharded adapter has the same property). Server counts add up the
 // subscribers of every node, as socket.io's adapter does.
 
-import calculateSlot from "cluster-key-slot";
-import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
-import type { RedisReconnectOptions } from "../drivers/redis.js";
+import { Cluster, type Redis } from "ioredis";
+import { RedisPair, subscribeChannels, type RedisClient, type RedisConnectionOptions } from "../drivers/redis-pair.js";
 
-export interface SocketIORedisLinkOptions {
-  /** Default `REDIS_URL` or "redis://127.0.0.1:6379". Ignored with `cluster`. */
-  url?: string;
-  /** A Redis Cluster: its startup nodes and ioredis Cluster options. */
-  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
-  /** Extra ioredis options for both connections (TLS, password, db...). */
-  redisOptions?: RedisOptions;
+export interface SocketIORedisLinkOptions extends RedisConnectionOptions {
   /** A publish or PUBSUB query that gets no reply in this many ms is rejected (default 5000); also the heartbeat interval. */
   publishTimeout?: number;
-  reconnect?: RedisReconnectOptions;
 }
 
 export interface LinkEvents {
@@ -36,25 +26,11 @@ export interface LinkEvents {
   reconnect(): void;
 }
 
-const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
-
-type Client = Redis | Cluster;
-
 export class SocketIORedisLink {
-  private pub: Client | null = null;
-  private sub: Client | null = null;
-  /** Cluster, plain pub/sub: the node every publication goes to. */
-  private pinned: { key: string; node: Redis } | null = null;
+  private pair: RedisPair | null = null;
   private readonly channels = new Set<string>();
   private readonly patterns = new Set<string>();
-  private pubReady = false;
-  private subReady = false;
-  private up = false;
-  private everUp = false;
   private closed = false;
-  private heartbeat: ReturnType<typeof setInterval> | null = null;
-  private settleStart: { resolve: () => void; reject: (err: Error) => void } | null = null;
-  private readonly lastError = new Map<Client, string>();
 
   constructor(
     private readonly options: SocketIORedisLinkOptions,
@@ -65,77 +41,42 @@ export class SocketIORedisLink {
   ) {}
 
   get connected(): boolean {
-    return this.up;
+    return this.pair?.connected ?? false;
   }
 
   /** Connects both connections and subscribes to what was added so far; resolves when both are usable. */
   start(): Promise<void> {
-    if (this.pub !== null) return Promise.reject(new Error("SocketIORedisLink.start called twice"));
+    if (this.pair !== null) return Promise.reject(new Error("SocketIORedisLink.start called twice"));
     if (this.closed) return Promise.reject(new Error("link closed"));
-    const min = this.options.reconnect?.minDelay ?? 100;
-    const max = this.options.reconnect?.maxDelay ?? 5000;
-    const retryStrategy = (times: number): number => Math.min(max, min * 2 ** Math.min(times - 1, 20));
-    const timeout = this.options.publishTimeout ?? 5000;
-    const base = { enableOfflineQueue: false, maxRetriesPerRequest: 0, socketTimeout: timeout, retryStrategy };
-    const pub = (this.pub = this.create({ ...base, autoResendUnfulfilledCommands: false, commandTimeout: timeout }));
-    const sub = (this.sub = this.create({ ...base, autoResubscribe: false }));
-    const promise = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
-    pub.on("ready", () => {
-      this.lastError.delete(pub);
-      this.pubReady = true;
-      this.update();
+    const events = this.events;
+    this.pair = new RedisPair(this.options, this.sharded, {
+      resubscribe: (sub) => this.subscribeAll(sub),
+      message: (channel, payload) => events.message(channel.toString(), payload),
+    }, {
+      onError: (error, stage) => events.error(error, stage),
+      onDisconnect: () => events.disconnect(),
+      onReconnect: () => events.reconnect(),
     });
-    sub.on("ready", () => {
-      this.lastError.delete(sub);
-      void this.subscribeAll(sub);
-    });
-    for (const client of [pub, sub]) {
-      client.on("error", (err: Error) => this.reportOnce(client, err));
-      client.on("close", () => {
-        if (client === pub) this.pubReady = false;
-        else this.subReady = false;
-        this.update();
-      });
-    }
-    // (A Redis Cluster subscribes on connections of its own, which this PING would not reach.)
-    this.heartbeat = setInterval(() => {
-      if (this.subReady && sub instanceof Redis) sub.ping().catch(() => {});
-    }, timeout);
-    this.heartbeat.unref?.();
-    const deliver = (channel: Buffer, payload: Buffer): void => {
-      try {
-        this.events.message(channel.toString(), payload);
-      } catch (err) {
-        this.events.error(asError(err), "receive");
-      }
-    };
-    if (this.sharded) sub.on("smessageBuffer", deliver);
-    else {
-      // A channel matched by a pattern and subscribed by name arrives twice; they do not overlap here.
-      sub.on("messageBuffer", deliver);
-      sub.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer, payload: Buffer) => deliver(channel, payload));
-    }
-    return promise;
+    return this.pair.ready;
   }
 
   /** Subscribes (now if connected, else on the next connection). */
   async subscribe(channel: string): Promise<void> {
     if (this.channels.has(channel)) return;
     this.channels.add(channel);
-    const sub = this.sub;
-    if (sub === null || !this.subReady) return;
+    const sub = this.pair?.subscriber ?? null;
+    if (sub === null) return;
     try {
-      if (this.sharded) await sub.ssubscribe(channel);
-      else await sub.subscribe(channel);
+      await subscribeChannels(sub, [channel], this.sharded);
     } catch (err) {
-      this.failedSubscription(sub, err);
+      this.pair?.failedSubscription(sub, err);
     }
   }
 
   async unsubscribe(channel: string): Promise<void> {
     if (!this.channels.delete(channel)) return;
-    const sub = this.sub;
-    if (sub === null || !this.subReady) return;
+    const sub = this.pair?.subscriber ?? null;
+    if (sub === null) return;
     try {
       if (this.sharded) await sub.sunsubscribe(channel);
       else await sub.unsubscribe(channel);
@@ -150,28 +91,16 @@ export class SocketIORedisLink {
   }
 
   async publish(channel: string, payload: Buffer | string): Promise<void> {
-    const pub = this.pub;
-    if (pub === null || this.closed) throw new Error("the Redis link is not started");
-    if (this.sharded) await pub.spublish(channel, payload);
-    else if (pub instanceof Cluster) await (this.slotOwner(pub) ?? pub).publish(channel, payload);
-    else await pub.publish(channel, payload);
-  }
-
-  /** The master that owns `orderKey`'s slot, or null before the slot map is known. */
-  private slotOwner(pub: Cluster): Redis | null {
-    const key = pub.slots[calculateSlot(this.orderKey)]?.[0];
-    if (key === undefined) return null;
-    const pinned = this.pinned;
-    if (pinned !== null && pinned.key === key && pinned.node.status !== "end") return pinned.node;
-    const node = pub.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === key) ?? null;
-    this.pinned = node === null ? null : { key, node };
-    return node;
+    const pair = this.pair;
+    if (pair === null || this.closed) throw new Error("the Redis link is not started");
+    await pair.publish(channel, payload, this.orderKey);
   }
 
   /** How many connections subscribe to `channel`: socket.io's count of the servers of a namespace. */
   async subscribers(channel: string): Promise<number> {
-    const pub = this.pub;
-    if (pub === null || this.closed) throw new Error("the Redis link is not started");
+    const pair = this.pair;
+    if (pair === null || this.closed) throw new Error("the Redis link is not started");
+    const pub = pair.publisher;
     const command = this.sharded ? "SHARDNUMSUB" : "NUMSUB";
     const nodes: Redis[] = pub instanceof Cluster ? pub.nodes("all") : [pub];
     const replies = await Promise.all(nodes.map((node) => node.call("PUBSUB", command, channel) as Promise<unknown[]>));
@@ -187,72 +116,11 @@ export class SocketIORedisLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeat !== null) clearInterval(this.heartbeat);
-    this.settleStart?.reject(new Error("link closed"));
-    this.settleStart = null;
-    for (const client of [this.sub, this.pub]) {
-      if (client === null) continue;
-      client.removeAllListeners("close");
-      client.disconnect();
-    }
+    this.pair?.close(new Error("link closed"));
   }
 
-  private create(extra: RedisOptions): Client {
-    const cluster = this.options.cluster;
-    if (cluster !== undefined) {
-      const { retryStrategy, ...rest } = extra;
-      return new Cluster(cluster.nodes, {
-        ...cluster.options,
-        shardedSubscribers: this.sharded,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: (times: number) => (typeof retryStrategy === "function" ? retryStrategy(times) : null),
-        redisOptions: { ...cluster.options?.redisOptions, ...this.options.redisOptions, ...rest },
-      });
-    }
-    const url = this.options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-    return new Redis(url, { ...this.options.redisOptions, ...extra });
-  }
-
-  private async subscribeAll(sub: Client): Promise<void> {
-    try {
-      const channels = [...this.channels];
-      if (channels.length > 0) {
-        // One SSUBSCRIBE per channel: a multi-channel SSUBSCRIBE must stay within one hash slot.
-        if (this.sharded) for (const channel of channels) await sub.ssubscribe(channel);
-        else await sub.subscribe(...channels);
-      }
-      if (this.patterns.size > 0) await sub.psubscribe(...this.patterns);
-    } catch (err) {
-      this.failedSubscription(sub, err);
-      return;
-    }
-    this.subReady = true;
-    this.update();
-  }
-
-  /** Start over with a fresh connection (and the backoff) rather than stay connected but deaf. */
-  private failedSubscription(sub: Client, err: unknown): void {
-    if (this.closed) return;
-    this.events.error(asError(err), "subscribe");
-    sub.disconnect(true);
-  }
-
-  private update(): void {
-    if (this.closed) return;
-    const up = this.pubReady && this.subReady;
-    if (up === this.up) return;
-    this.up = up;
-    if (up && !this.everUp) {
-      this.everUp = true;
-      this.settleStart?.resolve();
-      this.settleStart = null;
-    } else if (up) this.events.reconnect();
-    else if (this.everUp) this.events.disconnect();
-  }
-
-  private reportOnce(client: Client, err: Error): void {
-    if (this.closed || this.lastError.get(client) === err.message) return;
-    this.lastError.set(client, err.message);
-    this.events.error(err, "connect");
+  private async subscribeAll(sub: RedisClient): Promise<void> {
+    await subscribeChannels(sub, [...this.channels], this.sharded);
+    if (this.patterns.size > 0) await sub.psubscribe(...this.patterns);
   }
 }
