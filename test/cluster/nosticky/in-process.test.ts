@@ -1,9 +1,11 @@
 // No sticky sessions, in one process: three servers on the in-memory broker behind the
-// round-robin proxy (test/support/round-robin-proxy.ts), with the official v4 client. The protocol
-// edges that the multi-process runs over real brokers (./redis.test.ts...) do not reach one by
-// one: Engine.IO v3 clients, a second concurrent GET through another server is still the protocol's 400, an upgrade
-// that reaches another server completes, the owner's death is a clean disconnect, a garbage sid
-// is answered without forwarding anything, and the local case never touches the broker.
+// round-robin proxy (test/support/round-robin-proxy.ts), with the official v4 client and
+// socket.io-client 2 (Engine.IO v3). The edges that the multi-process runs over real brokers
+// (./redis.test.ts...) do not reach one by one: a second concurrent GET through another server is
+// still the protocol's 400, an upgrade that reaches another server completes, an unknown sid is
+// answered by its owner, the local case never touches the broker, an owner that leaves ends its
+// clients' waiting requests and relayed WebSockets, a front that leaves ends the sessions it
+// carried, and a broker that is away turns a forwarded request into a 503.
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -209,6 +211,49 @@ describe("no sticky sessions: the owner leaves", () => {
       assert.equal(later.status, 400);
       assert.deepEqual(JSON.parse(later.body), { code: 1, message: "Session ID unknown" });
       assert.equal(front.sessions.inFlight.front, 0);
+    } finally {
+      for (const n of nodes) {
+        await n.sio.close();
+        await n.sessions.close();
+      }
+    }
+  });
+});
+
+describe("no sticky sessions: a front leaves, the broker goes away", () => {
+  test("the owner ends a session whose long-poll a gone front carried; with the broker away, forwarded requests get 503", async () => {
+    const broker = new InMemoryBroker();
+    const nodes = [await startNode(broker), await startNode(broker)];
+    const [owner, front] = nodes as [Node, Node];
+    const closed: string[] = [];
+    owner.sio.on("disconnect", (_sid: string, reason: string) => void closed.push(reason));
+    try {
+      const open = async () => {
+        const r = await raw(owner.port, "GET", "/socket.io/?EIO=4&transport=polling");
+        const sid = (JSON.parse(r.body.slice(1)) as { sid: string }).sid;
+        assert.equal((await raw(front.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, "40")).body, "ok");
+        assert.match((await raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`)).body, /^40/);
+        return sid;
+      };
+      const sid = await open();
+      void raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`).catch(() => {});
+      await eventually(() => owner.sessions.inFlight.owner === 1, "the long-poll waits at the owner");
+      await front.sessions.close();
+      await eventually(() => owner.sio.engine.sessions.get(sid) === undefined, "the session ended at the owner");
+      assert.deepEqual(closed, ["transport close"]);
+
+      // A third server, then the broker goes away: its forwarded requests cannot reach the owner.
+      const third = await startNode(broker);
+      nodes.push(third);
+      const other = await (async () => {
+        const r = await raw(owner.port, "GET", "/socket.io/?EIO=4&transport=polling");
+        return (JSON.parse(r.body.slice(1)) as { sid: string }).sid;
+      })();
+      broker.stop();
+      const refused = await raw(third.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${other}`, "40");
+      assert.equal(refused.status, 503);
+      assert.deepEqual(JSON.parse(refused.body), { code: 3, message: "Session owner unreachable" });
+      broker.restart();
     } finally {
       for (const n of nodes) {
         await n.sio.close();
