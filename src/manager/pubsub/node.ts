@@ -8,9 +8,10 @@ import type { DriverEvents, PubSubDriver } from "../driver.js";
 import type { Operation } from "../manager.js";
 import type { AckCallback } from "../../socket/types.js";
 import { defaultJson, type JsonCodec } from "../../socket/protocol/packet.js";
-import { silentLogger, type Logger } from "../../util/logger.js";
+import type { Logger } from "../../util/logger.js";
 import { decodeMessage, encodeMessage, isSockjetMessage, peekType, type ClusterMessage } from "./envelope.js";
 import { decodePythonMessage, isPythonMessage } from "../python-format.js";
+import { ClusterReports } from "./reports.js";
 
 export type ClusterStage = "connect" | "publish" | "subscribe" | "receive";
 
@@ -58,8 +59,6 @@ export interface ClusterNodeOptions {
   callbacksOnly?: boolean;
 }
 
-type Listeners = { [K in keyof ClusterEvents]: Set<ClusterEvents[K]> };
-
 function randomHostId(): string {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);
@@ -80,7 +79,7 @@ export class ClusterNode {
   readonly channel: string;
   private readonly driver: PubSubDriver;
   private readonly json: JsonCodec;
-  private readonly listeners: Listeners = { error: new Set(), disconnect: new Set(), reconnect: new Set() };
+  private readonly reports: ClusterReports;
   private readonly routes = new Map<string, Route>();
   private nextRequest = 0;
   private startPromise: Promise<void> | null = null;
@@ -93,14 +92,22 @@ export class ClusterNode {
     this.channel = options.channel;
     this.driver = options.driver;
     this.json = options.json ?? defaultJson;
+    this.reports = new ClusterReports({
+      logger: options.logger,
+      onError: options.onError,
+      context: () => ({ host: this.hostId, channel: this.channel }),
+      describe,
+      lostMessage: "cluster operation lost: the broker did not take it",
+      failureMessage: "cluster broker error",
+    });
   }
 
   on<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): void {
-    (this.listeners[event] as Set<ClusterEvents[K]>).add(listener);
+    this.reports.on(event, listener);
   }
 
   off<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): void {
-    (this.listeners[event] as Set<ClusterEvents[K]>).delete(listener);
+    this.reports.off(event, listener);
   }
 
   /** Connects and subscribes once; later calls return the same promise. */
@@ -112,13 +119,13 @@ export class ClusterNode {
         if (this.closed || !this.connected) return;
         this.connected = false;
         this.options.logger().warn("cluster broker connection lost; operations for other servers are lost until it is back", { host: this.hostId, channel: this.channel });
-        this.emitEvent("disconnect");
+        this.reports.emit("disconnect");
       },
       onReconnect: () => {
         if (this.closed || this.connected) return;
         this.connected = true;
         this.options.logger().info("cluster broker connection restored", { host: this.hostId, channel: this.channel });
-        this.emitEvent("reconnect");
+        this.reports.emit("reconnect");
       },
     };
     this.startPromise = this.driver.start(this.channel, (payload) => this.receive(payload), events).then(() => {
@@ -174,33 +181,7 @@ export class ClusterNode {
 
   /** Reports a failure: to `onError`, to "error" listeners, and to the logger. */
   report(event: ClusterErrorEvent): void {
-    const logger = this.options.logger();
-    const fields = { host: this.hostId, channel: this.channel, stage: event.stage, err: event.error, operation: event.operation && describe(event.operation) };
-    if (event.stage === "publish" && event.operation !== undefined) logger.error("cluster operation lost: the broker did not take it", fields);
-    else logger.warn("cluster broker error", fields);
-    let handled = false;
-    if (this.options.onError) {
-      handled = true;
-      try {
-        this.options.onError(event);
-      } catch (err) {
-        logger.error("cluster onError handler failed", { err });
-      }
-    }
-    for (const listener of this.listeners.error) {
-      handled = true;
-      try {
-        listener(event);
-      } catch (err) {
-        logger.error("cluster error listener failed", { err });
-      }
-    }
-    // Lost operations are never silent: with no listener and logging off, they still reach stderr.
-    if (!handled && logger === silentLogger && event.operation !== undefined) {
-      process.stderr.write(
-        JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "sockjet: cluster operation lost", stage: event.stage, error: event.error.message, operation: describe(event.operation) }) + "\n",
-      );
-    }
+    this.reports.report(event);
   }
 
   async close(): Promise<void> {
@@ -210,16 +191,6 @@ export class ClusterNode {
     for (const route of this.routes.values()) clearTimeout(route.timer);
     this.routes.clear();
     await this.driver.close();
-  }
-
-  private emitEvent(event: "disconnect" | "reconnect"): void {
-    for (const listener of this.listeners[event]) {
-      try {
-        listener();
-      } catch (err) {
-        this.options.logger().error(`cluster ${event} listener failed`, { err });
-      }
-    }
   }
 
   private receive(payload: Uint8Array): void {

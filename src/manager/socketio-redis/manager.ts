@@ -21,6 +21,7 @@ import type { EmitOperation, ManagerHost, Operation, ServerSideEmit, SocketDescr
 import type { ClusterErrorEvent, ClusterEvents } from "../pubsub/node.js";
 import { ClusterQueryError } from "../../socket/errors.js";
 import { resolveLogger, silentLogger, type Logger } from "../../util/logger.js";
+import { ClusterReports } from "../pubsub/reports.js";
 import { ClassicFormat } from "./classic.js";
 import { ShardedFormat, type SubscriptionMode } from "./sharded.js";
 import type { WireFormat } from "./format.js";
@@ -55,8 +56,6 @@ export interface SocketIORedisManagerOptions extends SocketIORedisLinkOptions {
   onError?: (event: ClusterErrorEvent) => void;
 }
 
-type Listeners = { [K in keyof ClusterEvents]: Set<ClusterEvents[K]> };
-
 /** An adapter id: 16 hex digits, as socket.io-adapter's ClusterAdapter. */
 function randomUid(): string {
   return randomRequestId();
@@ -76,7 +75,7 @@ export class SocketIORedisManager extends InMemoryManager {
   private readonly roomChannels = new Map<string, number>();
   private readonly tracksRooms: boolean;
   private readonly explicitLogger: Logger | null;
-  private readonly listeners: Listeners = { error: new Set(), disconnect: new Set(), reconnect: new Set() };
+  private readonly reports: ClusterReports;
   private readonly queryTimeout: number;
   private readonly ackTimeout: number;
   private started: Promise<void> | null = null;
@@ -93,16 +92,24 @@ export class SocketIORedisManager extends InMemoryManager {
     this.queryTimeout = options.queryTimeout ?? 5000;
     this.ackTimeout = options.ackTimeout ?? 60_000;
     this.explicitLogger = options.logger === undefined ? null : resolveLogger(options.logger);
+    this.reports = new ClusterReports({
+      logger: () => this.logger,
+      onError: options.onError,
+      context: () => ({ uid: this.uid }),
+      describe: (operation) => operation.type,
+      lostMessage: "cluster operation lost: Redis did not take it",
+      failureMessage: "socket.io Redis link error",
+    });
     this.link = new SocketIORedisLink(options, this.format.sharded, {
       message: (channel, payload) => this.receive(channel, payload),
       error: (error, stage) => this.report({ stage, error }),
       disconnect: () => {
         this.logger.warn("socket.io Redis link lost; operations for other servers are lost until it is back", { uid: this.uid });
-        this.emitEvent("disconnect");
+        this.reports.emit("disconnect");
       },
       reconnect: () => {
         this.logger.info("socket.io Redis link restored", { uid: this.uid });
-        this.emitEvent("reconnect");
+        this.reports.emit("reconnect");
       },
     }, this.format.serverCountChannel("/"));
     for (const pattern of this.format.patterns) this.link.psubscribe(pattern);
@@ -127,12 +134,12 @@ export class SocketIORedisManager extends InMemoryManager {
 
   /** `"error"` (every broker failure, lost operations included), `"disconnect"`, `"reconnect"`. */
   on<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): this {
-    (this.listeners[event] as Set<ClusterEvents[K]>).add(listener);
+    this.reports.on(event, listener);
     return this;
   }
 
   off<K extends keyof ClusterEvents>(event: K, listener: ClusterEvents[K]): this {
-    (this.listeners[event] as Set<ClusterEvents[K]>).delete(listener);
+    this.reports.off(event, listener);
     return this;
   }
 
@@ -496,41 +503,7 @@ export class SocketIORedisManager extends InMemoryManager {
   // ---- reports -------------------------------------------------------------------------------------------
 
   private report(event: ClusterErrorEvent): void {
-    const logger = this.logger;
-    const fields = { uid: this.uid, stage: event.stage, err: event.error, operation: event.operation?.type };
-    if (event.stage === "publish" && event.operation !== undefined) logger.error("cluster operation lost: Redis did not take it", fields);
-    else logger.warn("socket.io Redis link error", fields);
-    let handled = false;
-    if (this.options.onError) {
-      handled = true;
-      try {
-        this.options.onError(event);
-      } catch (err) {
-        logger.error("cluster onError handler failed", { err });
-      }
-    }
-    for (const listener of this.listeners.error) {
-      handled = true;
-      try {
-        listener(event);
-      } catch (err) {
-        logger.error("cluster error listener failed", { err });
-      }
-    }
-    // Lost operations are never silent: with no listener and logging off, they still reach stderr.
-    if (!handled && logger === silentLogger && event.operation !== undefined) {
-      process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "sockjet: cluster operation lost", stage: event.stage, error: event.error.message, operation: event.operation.type }) + "\n");
-    }
-  }
-
-  private emitEvent(event: "disconnect" | "reconnect"): void {
-    for (const listener of this.listeners[event]) {
-      try {
-        listener();
-      } catch (err) {
-        this.logger.error(`cluster ${event} listener failed`, { err });
-      }
-    }
+    this.reports.report(event);
   }
 }
 
