@@ -18,7 +18,7 @@ export interface ClusterReportOptions {
   context: () => Record<string, unknown>;
   /** A loggable summary of an operation (no callbacks, no argument values). */
   describe: (operation: Operation | CallbackOperation) => unknown;
-  /** Log lines: a lost operation (error level), any other failure (warning). */
+  /** Log lines: one for a lost operation (error level), one for every other failure (warning). */
   lostMessage: string;
   failureMessage: string;
 }
