@@ -52,4 +52,29 @@ describe("Redis Cluster", () => {
       }
     });
   }
+
+  test("redisOptions reach every node connection of a Redis Cluster, as on a single Redis", async () => {
+    const name = `sockjet-${randomUUID().slice(0, 8)}`;
+    const channel = `sockjet-cluster-${randomUUID()}`;
+    const driver = () => new RedisDriver({ cluster: { nodes: [{ host: "127.0.0.1", port: ports[0]! }] }, redisOptions: { connectionName: name } });
+    const cluster = await startInProcessCluster(1, driver, undefined, channel);
+    try {
+      await cluster.servers[0]!.sio.emit("all", 1);
+      await cluster.flush();
+      const { Redis } = await import("ioredis");
+      let named = 0;
+      for (const port of ports) {
+        const admin = new Redis(port, "127.0.0.1");
+        try {
+          const list = String(await admin.call("CLIENT", "LIST"));
+          named += list.split("\n").filter((line) => line.includes(` name=${name} `)).length;
+        } finally {
+          admin.disconnect();
+        }
+      }
+      assert.ok(named >= 2, `connections named ${name}: ${named}`);
+    } finally {
+      await cluster.close();
+    }
+  });
 });

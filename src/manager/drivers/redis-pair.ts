@@ -38,7 +38,10 @@ export interface RedisReconnectOptions {
 export interface RedisConnectionOptions {
   /** Default `REDIS_URL` or "redis://127.0.0.1:6379". Ignored with `cluster`. */
   url?: string;
-  /** Extra ioredis options for both connections (TLS, password, db...). */
+  /**
+   * Extra ioredis options for both connections (TLS, password, db...); on a Redis Cluster, for
+   * every node connection, over the Cluster options' own `redisOptions`.
+   */
   redisOptions?: RedisOptions;
   /** A Redis Cluster: its startup nodes and ioredis Cluster options. */
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };

@@ -32,10 +32,7 @@ export class RedisDriver implements PubSubDriver {
     if (this.pair !== null) return Promise.reject(new Error("RedisDriver.start called twice"));
     if (this.closed) return Promise.reject(new Error("driver closed"));
     const sharded = this.options.sharded === true;
-    // This driver has always left `redisOptions` out on a Redis Cluster (the Cluster's own
-    // `options.redisOptions` apply there), where the socket.io-compatible link applies both; kept.
-    const options = this.options.cluster === undefined ? this.options : { ...this.options, redisOptions: undefined };
-    this.pair = new RedisPair(options, sharded, {
+    this.pair = new RedisPair(this.options, sharded, {
       resubscribe: (sub) => subscribeChannels(sub, [channel], sharded),
       message: (ch, message) => {
         if (ch.toString() === channel) onMessage(message);
