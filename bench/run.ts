@@ -12,6 +12,8 @@
 //                    [--no-pin] [--out DIR]
 //   tsx bench/run.ts --report bench/results/<date>.json [--out DIR] [--name NAME]
 //                    (rebuild latest.md/.svg, or NAME.md/.svg, from saved results, next to the file or into DIR)
+//   tsx bench/run.ts --scale [--quick] [--scale-sizes 1000,5000,15000] ...
+//                    (the scale curves of issue 14 instead: see bench/scale/run.ts)
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
@@ -27,6 +29,12 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+
+// --scale: the scale curves (memory, idle CPU, rooms, connects up to 15,000 clients), a run of its own.
+if (flag("scale")) {
+  const { runScale } = await import("./scale/run.js");
+  process.exit(await runScale(process.argv.slice(2)));
+}
 
 // --report FILE.json: rebuild latest.md and latest.svg (next to FILE, or into --out DIR; --name NAME
 // writes NAME.md and NAME.svg instead) from a results file, without running anything.

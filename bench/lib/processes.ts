@@ -44,7 +44,7 @@ function quote(arg: string): string {
 }
 
 /** Spawns `node args...` through bash (for ulimit) and taskset, exec'd so the pid is node's own. */
-function spawnNode(nodeArgs: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
+export function spawnNode(nodeArgs: readonly string[], cpuList: string | null, env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawnCommand([process.execPath, ...nodeArgs], cpuList, env);
 }
 

@@ -27,6 +27,8 @@ export interface WsClientOptions extends ClientOptions {
   engineProtocol?: 3 | 4;
   /** Speak socket.io-msgpack-parser's packet format (Engine.IO v4). */
   msgpack?: boolean;
+  /** The CONNECT packet's auth payload, as JSON text (Engine.IO v4, JSON parser); none by default. */
+  auth?: string;
 }
 
 const packr = new Packr({ useRecords: false });
@@ -42,6 +44,7 @@ export class WsClient extends ProtocolClient {
   private ws: WebSocket | null = null;
   readonly engineProtocol: 3 | 4;
   readonly msgpack: boolean;
+  private readonly auth: string;
   /** Heartbeat counters: v4 counts the server's pings (each answered), v3 its own pings and the server's pongs. */
   pingsReceived = 0;
   pingsSent = 0;
@@ -52,6 +55,7 @@ export class WsClient extends ProtocolClient {
     super(options);
     this.engineProtocol = options.engineProtocol ?? 4;
     this.msgpack = options.msgpack === true;
+    this.auth = options.auth ?? "";
   }
 
   /** Opens the WebSocket and connects to namespace "/"; resolves once the CONNECT reply arrived. */
@@ -120,7 +124,7 @@ export class WsClient extends ProtocolClient {
           this.pingInterval = typeof open.pingInterval === "number" ? open.pingInterval : 0;
           // v3 clients ignore fields they do not know (socket.io 4.8 sends them maxPayload too).
           if (this.msgpack) ws.send(packr.pack({ type: 0, nsp: "/" }));
-          else if (!v3) ws.send("40");
+          else if (!v3) ws.send(`40${this.auth}`);
           else if (this.pingInterval > 0) this.startPinging(ws);
         } else if (a === C_1) {
           ws.close();

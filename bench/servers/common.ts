@@ -36,6 +36,45 @@ export const MSGPACK = process.env.BENCH_PARSER === "msgpack";
 /** sockjet's option for BENCH_PARSER, spread into its options only when set (as EIO3_OPTIONS). */
 export const PARSER_OPTIONS: { parser?: "msgpack" } = MSGPACK ? { parser: "msgpack" } : {};
 
+/**
+ * BENCH_ROOMS=1 (set by the scale runner's rooms session only, bench/scale/): each client joins the
+ * rooms its CONNECT auth names (`{"r": ["a", "b"]}`), and two more events exist:
+ *   bcastRoom({room, n, size})        -> n events `msg(i, "x".repeat(size))` to the room, then ack(n)
+ *   bcastRooms({prefix, count, size}) -> one `msg(0, "x".repeat(size))` to each room prefix0..prefix<count-1>, then ack(count)
+ * Off by default, so that no other scenario's server carries a connect handler or extra listeners.
+ */
+export const ROOMS = process.env.BENCH_ROOMS === "1";
+
+/** The rooms a CONNECT auth asks for (`{"r": [...]}`); whatever else is none. */
+export function roomsOf(auth: unknown): string[] {
+  const list = typeof auth === "object" && auth !== null ? (auth as { r?: unknown }).r : undefined;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string").slice(0, 64) : [];
+}
+
+export interface RoomBcastSpec extends BcastSpec {
+  room: string;
+}
+
+/** Validates the `bcastRoom` argument; a malformed one broadcasts nothing. */
+export function roomBcastSpec(value: unknown): RoomBcastSpec {
+  const room = typeof value === "object" && value !== null ? (value as { room?: unknown }).room : undefined;
+  return { ...bcastSpec(value), room: typeof room === "string" ? room : "" };
+}
+
+export interface RoomsBcastSpec {
+  prefix: string;
+  count: number;
+  size: number;
+}
+
+/** Validates the `bcastRooms` argument; a malformed one broadcasts nothing. */
+export function roomsBcastSpec(value: unknown): RoomsBcastSpec {
+  if (typeof value !== "object" || value === null) return { prefix: "", count: 0, size: 0 };
+  const { prefix, count } = value as { prefix?: unknown; count?: unknown };
+  const rooms = typeof count === "number" && Number.isInteger(count) && count >= 0 && count <= 1_000_000 ? count : 0;
+  return { prefix: typeof prefix === "string" ? prefix : "", count: rooms, size: bcastSpec(value).size };
+}
+
 /** The port from `--port N`, the first bare argument, or $PORT; 0 (any free port) otherwise. */
 export function portFromArgs(argv: readonly string[] = process.argv.slice(2)): number {
   const i = argv.indexOf("--port");

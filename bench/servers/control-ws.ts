@@ -2,13 +2,14 @@
 // Socket.IO v5 for the load generator (open packet, namespace "/" connect, events, acks, server
 // ping). It shows what Node can do with one write per delivery: a broadcast message is framed once
 // (a prebuilt unmasked WebSocket text frame) and the same Buffer is written to every socket's TCP
-// stream, one write per delivery. No polling, no rooms, no binary, no validation beyond need.
+// stream, one write per delivery. No polling, no binary, no validation beyond need; rooms (a Set of
+// peers per name, joined from the CONNECT auth) only under BENCH_ROOMS=1 (see ./common.ts).
 
 import { createServer } from "node:http";
 import type { Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { HOST, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs, roomBcastSpec, roomsBcastSpec, roomsOf } from "./common.js";
 
 interface Peer {
   readonly ws: WebSocket;
@@ -16,6 +17,8 @@ interface Peer {
   readonly raw: Socket;
   readonly sid: string;
   alive: boolean;
+  /** The rooms its CONNECT auth named (BENCH_ROOMS=1 only), to leave them on close. */
+  rooms: string[] | null;
 }
 
 /** An unmasked, final WebSocket text frame (RFC 6455 §5.2) holding `text`. */
@@ -44,6 +47,8 @@ type TaggedWebSocket = WebSocket & { [kPeer]?: Peer };
 const peers = new Set<Peer>();
 /** Clients connected to namespace "/". */
 const members = new Set<Peer>();
+/** BENCH_ROOMS=1: room name → its members. */
+const rooms = new Map<string, Set<Peer>>();
 
 function newId(): string {
   return randomBytes(15).toString("base64url");
@@ -55,6 +60,41 @@ function broadcast(n: number, size: number): void {
     const frame = textFrame(`42["msg",${i},${payload}]`);
     for (const peer of members) peer.raw.write(frame);
   }
+}
+
+/** One prebuilt frame per message, written to every member of the room. */
+function broadcastRoom(room: string, n: number, size: number): void {
+  const to = rooms.get(room);
+  if (to === undefined) return;
+  const payload = JSON.stringify(payloadOf(size));
+  for (let i = 0; i < n; i++) {
+    const frame = textFrame(`42["msg",${i},${payload}]`);
+    for (const peer of to) peer.raw.write(frame);
+  }
+}
+
+function join(peer: Peer, auth: string): void {
+  let names: string[];
+  try {
+    names = roomsOf(JSON.parse(auth));
+  } catch {
+    return;
+  }
+  peer.rooms = names;
+  for (const name of names) {
+    let set = rooms.get(name);
+    if (set === undefined) rooms.set(name, (set = new Set()));
+    set.add(peer);
+  }
+}
+
+function leave(peer: Peer): void {
+  for (const name of peer.rooms ?? []) {
+    const set = rooms.get(name);
+    set?.delete(peer);
+    if (set?.size === 0) rooms.delete(name);
+  }
+  peer.rooms = null;
 }
 
 function onEvent(peer: Peer, text: string): void {
@@ -77,6 +117,19 @@ function onEvent(peer: Peer, text: string): void {
     const { n, size } = bcastSpec(values[0]);
     broadcast(n, size);
     if (id !== null) peer.ws.send(`43${id}[${n}]`);
+  } else if (ROOMS && event === "bcastRoom") {
+    const { room, n, size } = roomBcastSpec(values[0]);
+    broadcastRoom(room, n, size);
+    if (id !== null) peer.ws.send(`43${id}[${n}]`);
+  } else if (ROOMS && event === "bcastRooms") {
+    const { prefix, count, size } = roomsBcastSpec(values[0]);
+    // The message is the same for every room: framed once.
+    const frame = textFrame(`42["msg",0,${JSON.stringify(payloadOf(size))}]`);
+    for (let r = 0; r < count; r++) {
+      const to = rooms.get(`${prefix}${r}`);
+      if (to !== undefined) for (const member of to) member.raw.write(frame);
+    }
+    if (id !== null) peer.ws.send(`43${id}[${count}]`);
   }
 }
 
@@ -92,10 +145,14 @@ function onMessage(this: TaggedWebSocket, data: Buffer, isBinary: boolean): void
     if (sioType === 48 /* 0: connect */) {
       if (text.length === 2 || text[2] === "{") {
         members.add(peer);
+        if (ROOMS && text.length > 2) join(peer, text.slice(2));
         peer.ws.send(`40{"sid":"${newId()}"}`);
       }
     } else if (sioType === 50 /* 2: event */) onEvent(peer, text);
-    else if (sioType === 49 /* 1: disconnect */) members.delete(peer);
+    else if (sioType === 49 /* 1: disconnect */) {
+      members.delete(peer);
+      leave(peer);
+    }
   } else if (type === 49 /* 1: close */) this.close();
 }
 
@@ -104,6 +161,7 @@ function onClose(this: TaggedWebSocket): void {
   if (peer === undefined) return;
   peers.delete(peer);
   members.delete(peer);
+  if (peer.rooms !== null) leave(peer);
 }
 
 function ignore(): void {}
@@ -121,7 +179,7 @@ httpServer.on("upgrade", (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
     const raw = (ws as unknown as { _socket: Socket })._socket;
     const sid = newId();
-    const peer: Peer = { ws, raw, sid, alive: true };
+    const peer: Peer = { ws, raw, sid, alive: true, rooms: null };
     ws[kPeer] = peer;
     peers.add(peer);
     ws.on("message", onMessage);

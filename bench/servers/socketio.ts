@@ -5,7 +5,8 @@
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { EIO3_OPTIONS, HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { EIO3_OPTIONS, HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { addRoomHandlers } from "./socketio-rooms.js";
 
 const httpServer = createServer();
 // BENCH_PARSER=msgpack: the official msgpack parser, loaded only then.
@@ -23,6 +24,8 @@ io.on("connection", (socket) => {
     for (let i = 0; i < n; i++) io.emit("msg", i, payload);
     if (typeof ack === "function") ack(n);
   });
+  // BENCH_ROOMS=1 (the scale runner's rooms session): rooms from the auth, bcastRoom, bcastRooms.
+  if (ROOMS) addRoomHandlers(io, socket);
 });
 
 httpServer.listen(portFromArgs(), HOST, () => {

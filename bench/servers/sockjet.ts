@@ -4,7 +4,8 @@
 // allowEIO3: true (see ./common.ts).
 
 import { Server, args } from "../../src/index.js";
-import { EIO3_OPTIONS, HOST, PARSER_OPTIONS, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { EIO3_OPTIONS, HOST, PARSER_OPTIONS, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs } from "./common.js";
+import { addRoomHandlers } from "./sockjet-rooms.js";
 
 const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, ...EIO3_OPTIONS, ...PARSER_OPTIONS });
 
@@ -16,6 +17,9 @@ sio.on("bcast", async (_sid: string, spec: unknown) => {
   for (let i = 0; i < n; i++) await sio.emit("msg", args(i, payload));
   return n;
 });
+
+// BENCH_ROOMS=1 (the scale runner's rooms session): rooms from the auth, bcastRoom, bcastRooms.
+if (ROOMS) addRoomHandlers(sio);
 
 const server = await sio.listen(portFromArgs(), HOST);
 const address = server.address();

@@ -3,12 +3,13 @@
 // namespace "/" connect, events, acks, server ping), as bench/servers/control-ws.ts does on Node.
 // It shows what Bun can do: a broadcast message is one `server.publish(topic, text)` to the topic
 // that every client of "/" subscribed to when it connected, framed once in native code. No polling,
-// no rooms, no binary, no validation beyond need.
+// no binary, no validation beyond need; rooms (a topic each, subscribed from the CONNECT auth) only
+// under BENCH_ROOMS=1 (see ../common.ts), published the same way.
 //
 //   bun bench/servers/bun/control.ts --port 0
 
 import { randomBytes } from "node:crypto";
-import { HOST, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { HOST, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs, roomBcastSpec, roomsBcastSpec, roomsOf } from "../common.js";
 
 /** The members of Bun's ServerWebSocket used here (Bun's types are not a dependency). */
 interface BunSocket {
@@ -65,6 +66,17 @@ function onEvent(ws: BunSocket, text: string): void {
     const payload = JSON.stringify(payloadOf(size));
     for (let k = 0; k < n; k++) server.publish(TOPIC, `42["msg",${k},${payload}]`);
     if (id !== null) ws.send(`43${id}[${n}]`);
+  } else if (ROOMS && event === "bcastRoom") {
+    const { room, n, size } = roomBcastSpec(values[0]);
+    const payload = JSON.stringify(payloadOf(size));
+    // Room topics are prefixed so that no room name can be the namespace's topic.
+    for (let k = 0; k < n; k++) server.publish(`r:${room}`, `42["msg",${k},${payload}]`);
+    if (id !== null) ws.send(`43${id}[${n}]`);
+  } else if (ROOMS && event === "bcastRooms") {
+    const { prefix, count, size } = roomsBcastSpec(values[0]);
+    const text = `42["msg",0,${JSON.stringify(payloadOf(size))}]`;
+    for (let r = 0; r < count; r++) server.publish(`r:${prefix}${r}`, text);
+    if (id !== null) ws.send(`43${id}[${count}]`);
   }
 }
 
@@ -102,6 +114,13 @@ const server = bun.serve({
         if (sioType === 48 /* 0: connect */) {
           if (message.length === 2 || message[2] === "{") {
             ws.subscribe(TOPIC);
+            if (ROOMS && message.length > 2) {
+              try {
+                for (const room of roomsOf(JSON.parse(message.slice(2)))) ws.subscribe(`r:${room}`);
+              } catch {
+                // not JSON: no rooms
+              }
+            }
             ws.send(`40{"sid":"${newId()}"}`);
           }
         } else if (sioType === 50 /* 2: event */) onEvent(ws, message);

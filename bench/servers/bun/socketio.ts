@@ -8,7 +8,8 @@
 
 import { Server as Engine } from "@socket.io/bun-engine";
 import { Server } from "socket.io";
-import { HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { HOST, MSGPACK, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { addRoomHandlers } from "../socketio-rooms.js";
 
 interface BunGlobal {
   serve(options: Record<string, unknown>): { readonly port: number };
@@ -30,6 +31,8 @@ io.on("connection", (socket) => {
     for (let i = 0; i < n; i++) io.emit("msg", i, payload);
     if (typeof ack === "function") ack(n);
   });
+  // BENCH_ROOMS=1 (the scale runner's rooms session): rooms from the auth, bcastRoom, bcastRooms.
+  if (ROOMS) addRoomHandlers(io, socket);
 });
 
 const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;

@@ -7,7 +7,8 @@
 import process from "node:process";
 import { Server, args } from "../../../src/index.js";
 import { serveBun } from "../../../src/runtime/bun.js";
-import { EIO3_OPTIONS, HOST, PARSER_OPTIONS, PING_INTERVAL, PING_TIMEOUT, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { EIO3_OPTIONS, HOST, PARSER_OPTIONS, PING_INTERVAL, PING_TIMEOUT, ROOMS, announce, bcastSpec, payloadOf, portFromArgs } from "../common.js";
+import { addRoomHandlers } from "../sockjet-rooms.js";
 
 const sio = new Server({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, ...EIO3_OPTIONS, ...PARSER_OPTIONS });
 
@@ -19,6 +20,9 @@ sio.on("bcast", async (_sid: string, spec: unknown) => {
   for (let i = 0; i < n; i++) await sio.emit("msg", args(i, payload));
   return n;
 });
+
+// BENCH_ROOMS=1 (the scale runner's rooms session): rooms from the auth, bcastRoom, bcastRooms.
+if (ROOMS) addRoomHandlers(sio);
 
 const server = serveBun(sio, { port: portFromArgs(), hostname: HOST, nativePublish: process.env.BENCH_NATIVE_PUBLISH !== "0" });
 announce(server.port);
