@@ -59,6 +59,8 @@ export const PONG_PACKET = new OutPacket(PacketType.PONG);
 
 /** The empty queue every idle session shares (never written to: see EngineSocket.enqueue). */
 const NO_PACKETS: OutPacket[] = [];
+/** A ping on its own, written at once by an idle session (transports never keep or change the array). */
+const PING_ONLY: readonly OutPacket[] = [PING_PACKET];
 
 const enum Timer {
   Ping,
@@ -282,8 +284,9 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   onTimer(kind: number): void {
     switch (kind) {
       case Timer.Ping:
-        this.sendPacket(PING_PACKET);
-        this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.PongTimeout);
+        if (this.queue.length === 0 && this._transport.writable) this.writePing();
+        else this.sendPacket(PING_PACKET);
+        if (this.readyState === "open") this.host.timers.schedule(this, this.host.options.pingTimeout, Timer.PongTimeout);
         break;
       case Timer.PongTimeout:
         this.abort("ping timeout");
@@ -297,6 +300,24 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
         if (this.readyState === "closing") this.closePolling();
         break;
     }
+  }
+
+  /**
+   * The heartbeat's ping for a session with nothing queued: written now rather than queued for the
+   * end of the turn, since nothing could share its write (every ping due at one wake-up of the timer
+   * queue goes out in that wake-up). The same backlog check and meter as a queued packet.
+   */
+  private writePing(): void {
+    const transport = this._transport;
+    const limit = this.host.options.maxBufferedBytes;
+    if (this.writtenBytes > limit && (this.writtenBytes = transport.bufferedAmount) > limit) {
+      this.abort("buffer full");
+      return;
+    }
+    transport.send(PING_ONLY);
+    const meter = this.host.meter;
+    if (meter != null) meter.sent(PING_ONLY);
+    if ((this.writtenBytes = transport.bufferedAmount) === Number.POSITIVE_INFINITY) this.abort("buffer full");
   }
 
   /** @internal A packet decoded by the active transport. */

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { EngineServer, type EngineServerOptions, type UpgradeDecision } from "../../src/engine/server.js";
 import type { CloseReason, EngineSocket } from "../../src/engine/socket.js";
-import { TimerEntry, TimerQueue, type Clock, type TimerTarget } from "../../src/engine/timers.js";
+import { TimerEntry, TimerQueue, slackOf, type Clock, type TimerTarget } from "../../src/engine/timers.js";
 import type { BodyResult, EngineRequest, HttpExchange, OutFrame, ResponseHeaders, WebSocketPeer } from "../../src/engine/http.js";
 import type { WebSocketTransport } from "../../src/engine/transports/websocket.js";
 import { decodePayload, PacketType } from "../../src/engine/protocol/packet.js";
@@ -377,6 +377,46 @@ describe("TimerQueue", () => {
     clock.advance(10);
     assert.equal(log.length, 2);
     assert.equal(log[1]![0], "b");
+    assert.equal(queue.pending, 0);
+  });
+
+  test("delays of 2 s or more may fire late by 1/64 of the delay (at most 1 s), never early; shorter ones are exact", () => {
+    assert.equal(slackOf(1999), 0);
+    assert.equal(slackOf(2000), 31);
+    assert.equal(slackOf(25_000), 390);
+    assert.equal(slackOf(10 * 60_000), 1000);
+    const { clock, queue, log, entry } = setup();
+    const deadlines = new Map<string, number>();
+    const at = (name: string, delay: number) => {
+      deadlines.set(name, clock.now() + delay);
+      queue.schedule(entry(name), delay);
+    };
+    at("a", 6400); // slack 100: due 6400, wakes at 6500
+    clock.advance(10);
+    at("b", 6400); // due 6410
+    clock.advance(40);
+    at("c", 6400); // due 6450
+    clock.advance(100);
+    at("d", 6400); // due 6550: after the first wake-up
+    at("short", 1500); // due 1650, no slack
+    clock.advance(1499); // t = 1649
+    assert.deepEqual(log, []);
+    clock.advance(2); // t = 1651
+    assert.deepEqual(log.map(([n]) => n), ["short"]);
+    clock.advance(6499 - 1651); // t = 6499: a is due, but its slack has not run out
+    assert.equal(log.length, 1);
+    clock.advance(1000);
+    assert.deepEqual(log.map(([n]) => n), ["short", "a", "b", "c", "d"]);
+    const times = new Map(log.map(([n, , t]) => [n, t]));
+    for (const [name, due] of deadlines) {
+      const t = times.get(name)!;
+      assert.ok(t >= due, `${name} fired at ${t}, before ${due}`);
+      assert.ok(t <= due + slackOf(name === "short" ? 1500 : 6400) + 1, `${name} fired at ${t}, later than its slack allows (due ${due})`);
+    }
+    // a, b and c came due within a's slack: one wake-up ran all three.
+    assert.equal(times.get("a"), times.get("b"));
+    assert.equal(times.get("a"), times.get("c"));
+    assert.notEqual(times.get("d"), times.get("a"));
     assert.equal(queue.pending, 0);
   });
 
@@ -806,6 +846,25 @@ describe("EngineServer heartbeat (manual clock)", () => {
     rig.clock.advance(2);
     rig.runFlushes();
     assert.equal(get.text, "2");
+  });
+
+  test("an idle session's ping is written by the timer itself, without waiting for the end-of-turn flush", async () => {
+    const rig = new Rig();
+    const { sid } = await rig.handshake();
+    const get = await rig.get(sid);
+    rig.clock.advance(1001);
+    assert.equal(get.text, "2");
+  });
+
+  test("a ping due while packets wait in the queue goes out after them, in the same response", async () => {
+    const rig = new Rig();
+    const { sid } = await rig.handshake();
+    const get = await rig.get(sid);
+    assert.equal(rig.socket(sid).send("before"), true);
+    rig.clock.advance(1001);
+    assert.equal(get.answered, false);
+    rig.runFlushes();
+    assert.deepEqual(decodePayload(get.text), { ok: true, value: [{ type: PacketType.MESSAGE, data: "before" }, { type: PacketType.PING }] });
   });
 
   test("without a pong, the session closes after pingTimeout with 'ping timeout'", async () => {

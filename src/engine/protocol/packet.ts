@@ -53,12 +53,19 @@ export function decodeFrame(frame: string | Uint8Array): DecodeResult<Packet> {
   return decodeText(frame);
 }
 
+/**
+ * The result of each packet that is its type alone (a pong, a noop, an upgrade), decoded once and
+ * shared: every heartbeat's pong would otherwise allocate two objects. Frozen, since every reader
+ * of such a packet gets the same one.
+ */
+const BARE_PACKETS: readonly DecodeResult<Packet>[] = TYPE_CHARS.map((_, type) => Object.freeze({ ok: true as const, value: Object.freeze({ type: type as PacketType }) }));
+
 function decodeText(text: string): DecodeResult<Packet> {
   if (text.length === 0) return { ok: false, code: "EMPTY_PACKET" };
   const code = text.charCodeAt(0) - 48; // '0'
   if (code < 0 || code > 6) return { ok: false, code: "INVALID_TYPE" };
-  const type = code as PacketType;
-  return { ok: true, value: text.length > 1 ? { type, data: text.slice(1) } : { type } };
+  if (text.length === 1) return BARE_PACKETS[code]!;
+  return { ok: true, value: { type: code as PacketType, data: text.slice(1) } };
 }
 
 function decodeSegment(segment: string): DecodeResult<Packet> {
