@@ -8,8 +8,8 @@
 //   publishes is checked as the user's compiler sees it), then the two snippets run with node and
 //   answer the official socket.io-client.
 // - Bun: docs/runtimes.md's Bun snippet type-checked the same way against @types/bun, then run by `bun`.
-// - Deno: docs/runtimes.md's Deno snippet checked by `deno check`, then run by `deno run` with the
-//   permissions its comment gives.
+// - Deno: docs/runtimes.md's two Deno snippets (node:http, the default there, and Deno.serve) checked
+//   by `deno check`, then run by `deno run` with the permissions their comments give.
 //
 // The snippets are read from README.md and docs/runtimes.md, so an example that stops compiling or
 // working fails here. Only their port is changed (to a free one), and the snippets that
@@ -289,17 +289,21 @@ test("Bun: docs/runtimes.md's snippet type-checks against @types/bun (strict, no
   }
 });
 
-test("Deno: docs/runtimes.md's snippet passes deno check and runs with the permissions its comment gives", { timeout: 120_000 }, async () => {
+/**
+ * A Deno snippet of docs/runtimes.md: `deno check`, then `deno run` with the permissions its comment
+ * gives; it answers the official client and serves the app's "hello" beside Socket.IO.
+ */
+async function denoSnippet(heading: string, file: string): Promise<void> {
   const port = await freePort();
-  const documented = snippet(RUNTIMES, "### Deno");
+  const documented = snippet(RUNTIMES, heading);
   const permissions = /\/\/ deno run ((?:--allow-[a-z-]+ ?)+)$/m.exec(documented);
   assert.ok(permissions, `the snippet says how to run it:\n${documented}`);
   const code = onPort(documented, port) + '\nsio.on("add", (sid: string, a: number, b: number) => a + b);\n';
-  writeFileSync(join(denoProject, "deno-app.ts"), code);
-  const check = await run(DENO, ["check", "deno-app.ts"], denoProject);
+  writeFileSync(join(denoProject, file), code);
+  const check = await run(DENO, ["check", file], denoProject);
   assert.equal(check.code, 0, check.output);
 
-  const app = startApp(DENO, ["run", ...permissions[1]!.trim().split(" "), "deno-app.ts"], denoProject, port);
+  const app = startApp(DENO, ["run", ...permissions[1]!.trim().split(" "), file], denoProject, port);
   try {
     const socket = await app.connect();
     assert.equal(await socket.timeout(10_000).emitWithAck("add", 2, 3), 5);
@@ -307,4 +311,12 @@ test("Deno: docs/runtimes.md's snippet passes deno check and runs with the permi
   } finally {
     await app.stop();
   }
-});
+}
+
+test("Deno: docs/runtimes.md's default snippet (node:http) passes deno check and runs with the permissions its comment gives", { timeout: 120_000 }, () =>
+  denoSnippet("### Deno", "deno-app.ts"),
+);
+
+test("Deno: docs/runtimes.md's Deno.serve snippet (sockjet/deno) passes deno check and runs with the permissions its comment gives", { timeout: 120_000 }, () =>
+  denoSnippet("#### Deno.serve (`sockjet/deno`)", "deno-serve-app.ts"),
+);
