@@ -1,6 +1,12 @@
 // Deno: `Deno.serve` with the fetch handler (src/runtime/fetch.ts); WebSockets are Deno's own
 // standard WebSocket from `Deno.upgradeWebSocket(request)` (no `ws`). Glue only.
 //
+// Not the default on Deno: docs/runtimes.md leads with the Node path (`sio.attach`/`sio.listen`,
+// node:http and `ws` through Deno's Node compatibility), which writes a socket's burst of frames
+// in one writev. Here every `send` is one frame and one `sendto`, Engine.IO allows one packet per
+// frame, and Deno 2.9 exposes no socket under `Deno.upgradeWebSocket` to write pre-built frames to
+// (no `Deno.upgradeHttp`): a burst costs about five times the CPU per delivery (docs/performance.md).
+//
 // What Deno cannot do, checked at start-up or documented in the README:
 // - permessage-deflate: Deno's server WebSocket never negotiates it, so `perMessageDeflate` throws.
 // - a size limit below Deno's own (64 MiB): an oversized message is refused by the engine once Deno
