@@ -63,9 +63,17 @@ export interface SocketRecovery {
   readonly recovered: boolean;
   /**
    * While a cluster store catches up: live packets sent to the socket, kept apart from the held
-   * ones so that those repeating a missed event can be dropped (Server.restoreInto).
+   * ones so that they go out behind the events the catch-up read (Server.restoreInto).
    */
   buffer: Array<readonly OutPacket[]> | null;
+  /**
+   * A socket restored from a cluster store, once caught up: does a live packet repeat an event it
+   * got from the log (logged at or before the last one read)? Such a packet is dropped, for the
+   * socket's whole life: an event logged before that read can still be delivered live at any time
+   * after it (its server delivers once its log write is answered, another server's crosses the
+   * broker). Null for every other socket.
+   */
+  replayed: ((packets: readonly OutPacket[]) => boolean) | null;
 }
 
 export class NamespaceSocket {
@@ -118,20 +126,28 @@ export class NamespaceSocket {
   }
 
   send(packets: readonly OutPacket[]): void {
+    const recovery = this.recovery;
+    if (recovery !== null && recovery.replayed !== null && recovery.replayed(packets)) return;
     if (this.state === "connecting") {
-      const buffer = this.recovery?.buffer;
+      const buffer = recovery?.buffer;
       if (buffer != null) buffer.push(packets);
       else this.client.hold(this, packets);
       return;
     }
-    const engine = this.client.engine;
-    for (let i = 0; i < packets.length; i++) engine.sendPacket(packets[i]!);
+    this.write(packets);
   }
 
   /** The connect was decided: what was held goes out (after CONNECT), or is dropped (refused). */
   releaseHeld(deliver: boolean): void {
     const held = this.client.takeHeld(this);
-    if (held !== undefined && deliver) this.send(held);
+    // Straight to the engine (the socket is connected by now): what was held was sorted out when it
+    // was sent, and the events replayed from the log are among it.
+    if (held !== undefined && deliver) this.write(held);
+  }
+
+  private write(packets: readonly OutPacket[]): void {
+    const engine = this.client.engine;
+    for (let i = 0; i < packets.length; i++) engine.sendPacket(packets[i]!);
   }
 }
 

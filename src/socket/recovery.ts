@@ -76,8 +76,8 @@ export interface RestoredSession {
   missed: MissedEvent[];
   /**
    * Stores whose restore waits for I/O (scope "cluster"): the last log offset that was read. Live
-   * events delivered to the socket while it was being restored, whose offset is covered by it,
-   * are duplicates of missed ones and are dropped.
+   * events whose offset is covered by the last offset read (this or catchUp's) are duplicates of
+   * missed ones, whenever they reach the socket, and are dropped.
    */
   through?: string;
 }
@@ -210,10 +210,16 @@ export class Recovery {
     if (typeof last === "string") this.offsets.set(packets, last);
   }
 
-  /** Whether live packets buffered during a restore repeat a missed event already replayed. */
-  isDuplicate(packets: readonly OutPacket[], through: string | undefined): boolean {
-    if (through === undefined) return false;
-    const offset = this.offsets.get(packets);
-    return offset !== undefined && this.store.covers?.(through, offset) === true;
+  /**
+   * Scope "cluster", for a socket restored from the log up to `through`: whether live packets are
+   * an event logged at or before it, so already replayed to the socket (SocketRecovery.replayed).
+   * Offsets of one namespace's log are ordered: such an event was in the restore's reads.
+   */
+  replayedThrough(through: string): (packets: readonly OutPacket[]) => boolean {
+    const { offsets, store } = this;
+    return (packets) => {
+      const offset = offsets.get(packets);
+      return offset !== undefined && store.covers?.(through, offset) === true;
+    };
   }
 }

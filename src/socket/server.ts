@@ -700,7 +700,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     // Membership first, as python-socketio does: the connect handler may already emit to the sid or enter rooms.
     this.manager.connect(namespace, socket.sid);
     if (this.recovery !== null && client.protocol === 5) {
-      socket.recovery = { pid: session?.pid ?? randomId(), recovered: session !== null, buffer: null };
+      socket.recovery = { pid: session?.pid ?? randomId(), recovered: session !== null, buffer: null, replayed: null };
       const catchingUp = restored === null ? null : this.restoreInto(socket, restored);
       if (catchingUp !== null) {
         catchingUp.then(
@@ -721,8 +721,11 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
   /**
    * Gives a recovered socket its session, rooms and missed events (held behind its CONNECT). A
    * cluster store then reads what was logged since its first read (the socket is in its rooms by
-   * now, so every event is in that read or delivered live); live events repeating a missed one are
-   * dropped. Returns that catch-up, or null when there is none.
+   * now, so every event is in that read or delivered live). An event logged before that last read
+   * was replayed, whenever its live copy arrives: meanwhile (buffered), while the connect handler
+   * runs, or after the CONNECT (its own server's delivery waits for its log write to be answered,
+   * another server's crosses the broker); from then on the socket drops every live event at or
+   * before the last offset read. Returns that catch-up, or null when there is none.
    */
   private restoreInto(socket: NamespaceSocket, restored: RestoredSession): Promise<void> | null {
     const { session } = restored;
@@ -737,10 +740,13 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
     const buffer: Array<readonly OutPacket[]> = [];
     socket.recovery!.buffer = buffer;
     return store.catchUp(session, restored.through).then(({ missed, through }) => {
-      socket.recovery!.buffer = null;
+      const state = socket.recovery!;
+      state.buffer = null;
       if (socket.state === "closed") return;
       this.sendMissed(socket, missed);
-      for (const packets of buffer) if (!this.recovery!.isDuplicate(packets, through)) socket.send(packets);
+      // Set after the replay (which would otherwise be dropped), before what was buffered meanwhile.
+      state.replayed = this.recovery!.replayedThrough(through);
+      for (const packets of buffer) socket.send(packets);
     });
   }
 
@@ -850,6 +856,9 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
    * the first room broadcast that finds it on a WebSocket, see deliverToRoom).
    */
   private subscribeTopics(socket: NamespaceSocket): void {
+    // A topic publish reaches every subscriber: it could not drop an event that a restored socket
+    // got from the log already (SocketRecovery.replayed), so such a socket takes the per-socket path.
+    if (socket.recovery?.replayed != null) return;
     const peer = socket.client.engine.transport.peer;
     const publisher = peer?.publisher;
     if (publisher === undefined || publisher === null || peer!.subscribe === undefined) return;

@@ -12,8 +12,11 @@
 // Order of a restore (Server.openSocket): the session and every entry after the client's offset
 // are read; the socket then joins its rooms on the new server and the entries logged meanwhile
 // are read (catchUp). An event is logged before it is published, so each one is either in those
-// reads or delivered live to the joined socket; one in both is told apart by its offset (ids are
-// ordered) and sent once.
+// reads or delivered live to the joined socket. One in both is told apart by its offset (ids are
+// ordered): the socket drops every live event at or before the last id read, for its whole life,
+// because that live copy may come at any time after the reads (its own server delivers it once
+// its XADD is answered, which can be after the catch-up's answer is handled; another server's
+// crosses the broker, with no bound on the delay).
 
 import { Redis, type RedisOptions } from "ioredis";
 import type { EmitOperation } from "../manager.js";
