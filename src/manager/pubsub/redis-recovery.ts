@@ -115,7 +115,6 @@ export class RedisRecoveryStore implements RecoveryStore {
    * server reads the log for a restore).
    */
   private readonly owedGaps = new Set<string>();
-  private paying: Promise<void> | null = null;
 
   constructor(options: RedisRecoveryStoreOptions = {}) {
     this.owned = options.client === undefined;
@@ -165,25 +164,33 @@ export class RedisRecoveryStore implements RecoveryStore {
     });
   }
 
-  /** Writes the owed gap marks (one for the whole namespace each: every client away then missed something). */
+  /**
+   * Sends the owed gap marks (one for the whole namespace each: every client away then missed
+   * something). The XADDs are issued at once, without waiting between them, so that a command the
+   * caller issues next on this connection lands after them in the log. A mark that fails is owed
+   * again.
+   */
   private payGaps(): Promise<void> {
-    this.paying ??= (async () => {
-      try {
-        for (const namespace of [...this.owedGaps]) {
-          const mark = encodeMessage({ type: "emit", host: "", namespace, event: "", args: [], rooms: null, skip: [] }, this.json);
-          await this.redis.call("XADD", this.logKey(namespace), "MAXLEN", "~", String(this.maxLogEntries), "*", "g", Buffer.from(mark.buffer, mark.byteOffset, mark.byteLength));
-          this.owedGaps.delete(namespace);
-        }
-      } finally {
-        this.paying = null;
-      }
-    })();
-    return this.paying;
+    const writes: Promise<unknown>[] = [];
+    for (const namespace of this.owedGaps) {
+      this.owedGaps.delete(namespace);
+      const mark = encodeMessage({ type: "emit", host: "", namespace, event: "", args: [], rooms: null, skip: [] }, this.json);
+      const write = this.redis.call("XADD", this.logKey(namespace), "MAXLEN", "~", String(this.maxLogEntries), "*", "g", Buffer.from(mark.buffer, mark.byteOffset, mark.byteLength));
+      writes.push(
+        write.catch((err: unknown) => {
+          this.owedGaps.add(namespace);
+          throw err;
+        }),
+      );
+    }
+    return Promise.all(writes).then(() => undefined);
   }
 
   private async append(namespace: string, field: "m" | "g", payload: Uint8Array): Promise<string> {
-    // An owed mark goes first, so that it precedes every entry logged after the outage.
-    if (this.owedGaps.size > 0) await this.payGaps();
+    // Owed marks are issued first, so that they precede this entry (one connection keeps the order).
+    if (this.owedGaps.size > 0) {
+      this.payGaps().catch((err: unknown) => this.host!.logger.error("recovery store: owed gap marks could not be written yet", { err }));
+    }
     const key = this.logKey(namespace);
     const id = await this.redis.call("XADD", key, "MAXLEN", "~", String(this.maxLogEntries), "*", field, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
     this.maintain(key);
