@@ -519,7 +519,8 @@ export function nodeOnDenoFixture(): Fixture {
   };
 }
 
-async function startChild(name: string, command: string, args: string[], env: Record<string, string>): Promise<RunningFixture> {
+/** Starts a fixture in a child process (killed when this process exits) and waits for its `{"port":N}` line. */
+export async function startChild(name: string, command: string, args: string[], env: Record<string, string>): Promise<RunningFixture> {
   const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
   let stderr = "";
