@@ -213,7 +213,7 @@ function targetRows(results: ScaleResults): TargetRow[] {
       const v = spread(curve.xs, curve.values(results, rt, "sockjet"), curve.flatFrom ?? 0);
       if (Number.isFinite(v)) {
         const from = curve.xs.filter((x) => x >= (curve.flatFrom ?? 0));
-        rows.push({ runtime: rt, target: `flat within 15 %: ${curve.title.split(" (")[0]!.toLowerCase()}, ${from[0]!.toLocaleString("en")} to ${last(from)!.toLocaleString("en")}`, figure: "largest ÷ smallest − 1", value: v, limit: FLATNESS_TARGET, show: pct });
+        rows.push({ runtime: rt, target: `flat within 15 %: ${curve.title.split(" (")[0]!}, ${from[0]!.toLocaleString("en")} to ${last(from)!.toLocaleString("en")}`, figure: "largest ÷ smallest − 1", value: v, limit: FLATNESS_TARGET, show: pct });
       }
     }
     const idle = bars(results).find((b) => b.id === "idle-cpu")!;
@@ -240,6 +240,14 @@ function targetRows(results: ScaleResults): TargetRow[] {
   return rows;
 }
 
+/** KB per client added between two sizes: (RSS at `to` − RSS at `from`) ÷ (to − from). */
+function marginalKB(results: ScaleResults, runtime: RuntimeName, server: Kind, session: SessionName, from: number, to: number): number | undefined {
+  const levels = levelsOf(results, runtime, server, session);
+  const a = levels.find((l) => l.clients === from);
+  const b = levels.find((l) => l.clients === to);
+  return a === undefined || b === undefined ? undefined : ((b.rssMB - a.rssMB) * 1024) / (to - from);
+}
+
 function loadRange(results: ScaleResults): string {
   const loads = results.records.flatMap((r) => r.load);
   return loads.length === 0 ? "?" : `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`;
@@ -249,10 +257,20 @@ function title(rt: RuntimeName, machine: Machine): string {
   return `${RUNTIME_LABELS[rt]} ${rt === "node" ? machine.node : (machine.runtimes?.[rt] ?? "?")}`;
 }
 
-export function markdown(results: ScaleResults, files: { json: string; charts: Record<string, string> }): string {
+/**
+ * The report. `docs`: the fragment for docs/performance.md's Scale section instead (headings one
+ * level down, each chart as an image under `docs.images`, no per-session details).
+ */
+export function markdown(results: ScaleResults, files: { json: string; charts: Record<string, string> }, docs?: { images: string }): string {
   const m = results.machine;
   const lines: string[] = [];
-  lines.push(`# Scale curves (${results.mode})`, "");
+  const h = docs === undefined ? "##" : "###";
+  const chart = (id: string, text: string) => {
+    if (!files.charts[id]) return;
+    if (docs === undefined) lines.push(`Chart: \`${files.charts[id]}\`.`, "");
+    else lines.push(`![${text}](${docs.images}/${files.charts[id]!.split("/").pop()!})`, "");
+  };
+  if (docs === undefined) lines.push(`# Scale curves (${results.mode})`, "");
   lines.push(
     `${results.date} · ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB.toFixed(0)} GB · ${m.os} · ${runtimesOf(results).map((rt) => title(rt, m)).join(", ")} · socket.io ${m.socketIoVersion}${m.bunEngineVersion ? ` (+ @socket.io/bun-engine ${m.bunEngineVersion} on Bun)` : ""}, ws ${m.wsVersion} · ${m.pinning} · one run, each server grown from nothing in its own process · 1-minute load average during the sessions ${loadRange(results)} · ${(results.seconds / 60).toFixed(1)} minutes`,
     "",
@@ -265,13 +283,13 @@ export function markdown(results: ScaleResults, files: { json: string; charts: R
   }
   const rows = targetRows(results);
   if (rows.length > 0) {
-    lines.push("## Issue 14's targets, from these curves", "", "| runtime | target | figure | measured | met |", "|---|---|---|---|---|");
+    lines.push(`${h} Issue 14's targets, from these curves`, "", "| runtime | target | figure | measured | met |", "|---|---|---|---|---|");
     for (const r of rows) lines.push(`| ${RUNTIME_LABELS[r.runtime]} | ${r.target} | ${r.figure} | ${r.show(r.value)} | ${r.value <= r.limit ? "yes" : `no (limit ${r.show(r.limit)})`} |`);
     lines.push("");
   }
   for (const curve of curves(results)) {
-    lines.push(`## ${curve.title} (${curve.unit})`, "");
-    if (files.charts[curve.id]) lines.push(`Chart: \`${files.charts[curve.id]}\`.`, "");
+    lines.push(`${h} ${curve.title} (${curve.unit})`, "");
+    chart(curve.id, curve.title);
     for (const rt of runtimesOf(results)) {
       const labels = KIND_LABELS[rt];
       const v = Object.fromEntries(KINDS.map((k) => [k, curve.values(results, rt, k)])) as Record<Kind, Array<number | undefined>>;
@@ -283,18 +301,31 @@ export function markdown(results: ScaleResults, files: { json: string; charts: R
       if (curve.flatFrom !== undefined) {
         lines.push(`| flatness from ${curve.flatFrom.toLocaleString("en")} (largest ÷ smallest − 1) | ${KINDS.map((k) => pct(spread(curve.xs, v[k], curve.flatFrom!))).join(" | ")} | | |`);
       }
+      const session = curve.id === "memory-ws" ? "ws" : curve.id === "memory-polling" ? "polling" : null;
+      if (session !== null) {
+        // What each client added between two sizes costs: the fixed part of the baseline-to-first-size
+        // growth (heap spaces, buffers) is not in it.
+        for (let i = 1; i < curve.xs.length; i++) {
+          const m = Object.fromEntries(KINDS.map((k) => [k, marginalKB(results, rt, k, session, curve.xs[i - 1]!, curve.xs[i]!)])) as Record<Kind, number | undefined>;
+          lines.push(`| marginal, ${curve.xs[i - 1]!.toLocaleString("en")} → ${curve.xs[i]!.toLocaleString("en")} | ${KINDS.map((k) => fmt(m[k], curve.decimals)).join(" | ")} | ${ratioText(ratio(m.sockjet, m.socketio))} | ${ratioText(ratio(m.sockjet, m["control-ws"]))} |`);
+        }
+      }
       lines.push("");
     }
   }
   for (const bar of bars(results)) {
-    lines.push(`## ${bar.title} (${bar.unit})`, "");
-    if (files.charts[bar.id]) lines.push(`Chart: \`${files.charts[bar.id]}\`.`, "");
+    lines.push(`${h} ${bar.title} (${bar.unit})`, "");
+    chart(bar.id, bar.title);
     lines.push(`| runtime | sockjet | socket.io | control | sockjet ÷ socket.io | sockjet ÷ control |`, "|---|---|---|---|---|---|");
     for (const rt of runtimesOf(results)) {
       const v = Object.fromEntries(KINDS.map((k) => [k, bar.value(results, rt, k)])) as Record<Kind, number | undefined>;
       lines.push(`| ${title(rt, m)} | ${KINDS.map((k) => fmt(v[k], bar.decimals)).join(" | ")} | ${ratioText(ratio(v.sockjet, v.socketio))} | ${ratioText(ratio(v.sockjet, v["control-ws"]))} |`);
     }
     lines.push("");
+  }
+  if (docs !== undefined) {
+    lines.push(`Raw results: \`${files.json}\`; the full report with every session's details: \`${files.json.replace(/[^/]+$/, "latest.md")}\`.`, "");
+    return lines.join("\n");
   }
   lines.push("## Details", "");
   lines.push("| runtime | server | session | figures | load (1 min) | seconds |", "|---|---|---|---|---|---|");

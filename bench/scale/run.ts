@@ -7,7 +7,8 @@
 //   npm run bench -- --scale [--quick] [--scale-sizes 1000,5000,15000] [--scale-room-sizes 100,1000,10000,15000]
 //                    [--runtimes node,bun] [--servers sockjet,socketio,control-ws] [--sessions ws,polling,rooms]
 //                    [--idle-intervals 3] [--ping-interval MS] [--no-pin] [--out DIR]
-//   npm run bench -- --scale --report bench/results/scale/<date>.json [--out DIR]   (rebuild the report)
+//   npm run bench -- --scale --report bench/results/scale/<date>.json [--out DIR] [--docs docs/performance.md]
+//                    (rebuild the report; --docs also fills that page's <!-- scale:start --> ... <!-- scale:end --> block)
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
@@ -76,6 +77,23 @@ export function writeReport(results: ScaleResults, dir: string, jsonPath: string
   return md;
 }
 
+const DOCS_START = "<!-- scale:start -->";
+const DOCS_END = "<!-- scale:end -->";
+
+/**
+ * Replaces what lies between `<!-- scale:start -->` and `<!-- scale:end -->` in a docs page with
+ * the run's tables and charts (images relative to the page).
+ */
+function writeDocs(results: ScaleResults, dir: string, jsonPath: string, page: string): void {
+  const text = readFileSync(page, "utf8");
+  const start = text.indexOf(DOCS_START);
+  const end = text.indexOf(DOCS_END);
+  if (start < 0 || end < start) throw new Error(`${page} has no ${DOCS_START} ... ${DOCS_END} block`);
+  const charts = Object.fromEntries([...curves(results), ...bars(results)].map((c) => [c.id, relative(ROOT_DIR, join(dir, `${c.id}.svg`))]));
+  const fragment = markdown(results, { json: relative(ROOT_DIR, jsonPath), charts }, { images: relative(dirname(page), dir) || "." });
+  writeFileSync(page, `${text.slice(0, start + DOCS_START.length)}\n${fragment}\n${text.slice(end)}`);
+}
+
 /** Runs one session's load generator against a server; resolves with its RESULT line. */
 async function runSessionLoad(server: RunningServer, session: SessionName, sp: ScaleParams, cpuList: string | null) {
   const child = spawnNode(
@@ -96,7 +114,10 @@ export async function runScale(argv: readonly string[]): Promise<number> {
   const reportFrom = option(argv, "report");
   if (reportFrom !== undefined) {
     const saved = JSON.parse(readFileSync(reportFrom, "utf8")) as ScaleResults;
-    log(writeReport(saved, option(argv, "out") ?? dirname(reportFrom), reportFrom));
+    const dir = option(argv, "out") ?? dirname(reportFrom);
+    log(writeReport(saved, dir, reportFrom));
+    const page = option(argv, "docs");
+    if (page !== undefined) writeDocs(saved, dir, reportFrom, page);
     return 0;
   }
   const quick = argv.includes("--quick");

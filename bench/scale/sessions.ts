@@ -116,13 +116,31 @@ async function connectPhase<C extends ProtocolClient>(ctx: LoadContext, before: 
   ];
 }
 
-/** Warm-up connections opened and closed, a full GC, and the baseline RSS. */
+/**
+ * RSS once it has settled: full collections (SIGUSR2, two gc() each) until one moves RSS by less
+ * than 1 %, at most `GC_ROUNDS`. One collection may leave freed pages that the runtime returns to
+ * the OS only on a later one, so a single reading can land on either side of that.
+ */
+const GC_ROUNDS = 4;
+async function settledRss(ctx: LoadContext): Promise<number> {
+  await ctx.gc();
+  let rss = ctx.rss();
+  for (let round = 1; round < GC_ROUNDS; round++) {
+    await ctx.gc();
+    const next = ctx.rss();
+    const moved = Math.abs(next - rss) / rss;
+    rss = next;
+    if (moved < 0.01) break;
+  }
+  return rss;
+}
+
+/** Warm-up connections opened and closed, full GCs, and the baseline RSS. */
 async function baseline(ctx: LoadContext, sp: ScaleParams, make: () => Promise<ProtocolClient>): Promise<number> {
   const warm = await ctx.connectMany(sp.warmupClients, make);
   for (const c of warm) c.close();
   await sleep(500);
-  await ctx.gc();
-  return ctx.rss();
+  return settledRss(ctx);
 }
 
 /** Grows to each size of `sp.sizes`, reading memory per client at each (after a settle and a GC). */
@@ -135,8 +153,7 @@ async function memoryLevels(ctx: LoadContext, sp: ScaleParams, make: () => Promi
     const [added, connect] = await connectPhase(ctx, clients.length, size - clients.length, make);
     clients.push(...added);
     await sleep(settleMs);
-    await ctx.gc();
-    const rss = ctx.rss();
+    const rss = await settledRss(ctx);
     const alive = clients.filter((c) => c.isOpen).length;
     if (alive !== clients.length) ctx.clients[0]!.errors.push(`${clients.length - alive} of ${clients.length} clients died while idle`);
     figures.levels.push({ clients: clients.length, alive, rssMB: rss / 2 ** 20, bytesPerClient: (rss - base) / clients.length, connect });
