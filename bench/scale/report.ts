@@ -332,7 +332,7 @@ export function markdown(results: ScaleResults, files: { json: string; charts: R
   for (const r of results.records) {
     const f = r.figures;
     const parts: string[] = [];
-    if (f.idle) parts.push(`idle ${f.idle.clients} clients ${f.idle.seconds.toFixed(0)} s: ${f.idle.cpuMs.toFixed(0)} ms CPU (sched ${f.idle.schedMsPer1kPerMinute.toFixed(1)} ms/1k/min), ${f.idle.pingsPerClient.toFixed(2)} pings per client, ${f.idle.alive} alive`);
+    if (f.idle) parts.push(`idle ${f.idle.clients} clients ${f.idle.seconds.toFixed(0)} s: ${f.idle.cpuMs.toFixed(0)} ms CPU, ${f.idle.pingsPerClient.toFixed(2)} pings per client, ${f.idle.alive} alive`);
     if (f.levels) parts.push(`baseline ${fmt(f.baselineRssMB, 1)} MB, RSS ${f.levels.map((l) => `${l.clients}: ${l.rssMB.toFixed(1)} MB`).join(", ")}`);
     if (f.rooms) parts.push(`room p50 ms ${f.rooms.map((x) => `${x.size}: ${x.p50Ms.toFixed(2)}`).join(", ")}`);
     if (f.tiny) parts.push(`small rooms: ${f.tiny.cpuUsPerRoom.toFixed(2)} µs per room, round ${f.tiny.roundMs.toFixed(1)} ms`);
