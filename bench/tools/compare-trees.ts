@@ -26,7 +26,7 @@ import { detectPinning, runLoad, startServer, stopProcess, type ServerName } fro
 import { FULL_PARAMS } from "../lib/params.js";
 import { METRICS, median } from "../lib/report.js";
 import type { RuntimeName } from "../lib/runtimes.js";
-import { MIXED_SERVER_ENV, needsEio3, type Figures, type ScenarioName } from "../load/scenarios.js";
+import { serverEnv, type Figures, type ScenarioName } from "../load/scenarios.js";
 
 const argv = process.argv.slice(2);
 function options(name: string): string[] {
@@ -99,7 +99,7 @@ for (let pair = 1; pair <= pairs; pair++) {
       let figures: Figures = {};
       let errors: string[] = [];
       try {
-        const env = { ...(needsEio3(scenario) ? MIXED_SERVER_ENV : {}), ...side.env };
+        const env = { ...serverEnv(scenario), ...side.env };
         const srv = await startServer(server, { cpuList: pinning.server, runtime, rootDir: side.dir, env });
         try {
           const load = await runLoad(scenario, srv, PARAMS[scenario] ?? {}, pinning.load, 15 * 60_000);

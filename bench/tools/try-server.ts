@@ -7,12 +7,13 @@
 
 import { startServer, type ServerName } from "../lib/processes.js";
 import type { RuntimeName } from "../lib/runtimes.js";
-import { MIXED_SERVER_ENV, createContext, needsEio3, runScenario, type ScenarioName } from "../load/scenarios.js";
+import { createContext, runScenario, serverEnv, type ScenarioName } from "../load/scenarios.js";
 
 const [runtime = "node", name = "sockjet", scenario = "smoke", params = "{}"] = process.argv.slice(2);
 // TRY_PROFILE_DIR=dir profiles the server with its runtime's CPU profiler.
-// The mixed scenarios need a server that accepts Engine.IO v3 (allowEIO3).
-const env = needsEio3(scenario as ScenarioName) ? MIXED_SERVER_ENV : {};
+// The environment run.ts gives the scenario's server (allowEIO3 for the mixed scenarios, the
+// msgpack parser, the memory scenarios' fixed young generation).
+const env = serverEnv(scenario as ScenarioName);
 const server = await startServer(name as ServerName, { runtime: runtime as RuntimeName, timeoutMs: 30_000, profileDir: process.env.TRY_PROFILE_DIR ?? null, env });
 const defaults = scenario === "smoke" ? { clients: 20, pollingClients: name === "control-ws" ? 0 : 5, n: 5, size: 100, verify: true, timeoutMs: 10_000 } : {};
 const ctx = createContext({ host: server.host, port: server.port, pid: server.pid }, { ...defaults, ...(JSON.parse(params) as object) });
