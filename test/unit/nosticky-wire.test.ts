@@ -117,3 +117,24 @@ test("any message is a sign of life; released leases stop the watch; a server he
   links.heard("front");
   assert.equal(links.isLost("front"), false);
 });
+
+test("time this process did not run is not the other server's silence; silence while it runs still counts", () => {
+  const clock = new Clock();
+  const links = new PeerLinks(() => {}, 100, 500, () => {}, clock.read);
+  const a = lease();
+  links.acquire("owner", a);
+  // The timer runs every 50 ms; then it runs 2 s late (a busy event loop): what the owner sent
+  // meanwhile is still unread, so it is not declared gone.
+  for (clock.now = 0; clock.now <= 200; clock.now += 50) links.tick();
+  clock.now = 2200;
+  links.tick();
+  assert.equal(a.lost, 0, "not declared gone on this process's own delay");
+  assert.equal(links.isLost("owner"), false);
+  // From then on, on time and still silent: gone once the timeout has passed in time that ran.
+  // Silent 250 ms of running time before the stall (counting its expected 50), 200 after it so far.
+  for (clock.now = 2250; clock.now < 2450; clock.now += 50) links.tick();
+  assert.equal(a.lost, 0);
+  for (; clock.now <= 2800; clock.now += 50) links.tick();
+  assert.equal(a.lost, 1, "silence while running is counted");
+  assert.equal(links.isLost("owner"), true);
+});

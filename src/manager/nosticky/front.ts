@@ -29,13 +29,23 @@ class Forwarded implements Lease {
     private readonly front: FrontSide,
     readonly id: string,
     readonly owner: string,
+    readonly sid: string,
     readonly exchange: HttpExchange,
   ) {}
+
+  /**
+   * Tells the owner this request is given up: an answer it sends from now on is dropped here. If it
+   * had sent one already (a long-poll's, with packets taken from the session's queue), the owner
+   * ends the session: the client, answered with an error here, never sees those packets.
+   */
+  giveUp(): void {
+    void this.front.layer.send(this.owner, { t: "abort", id: this.id, sid: this.sid });
+  }
 
   arm(timeout: number): void {
     this.timer = setTimeout(() => {
       if (this.finish()) {
-        void this.front.layer.send(this.owner, { t: "abort", id: this.id });
+        this.giveUp();
         this.front.fail(this.exchange, EngineErrorCode.BAD_REQUEST, "Session owner did not answer", 504);
       }
     }, timeout);
@@ -56,7 +66,10 @@ class Forwarded implements Lease {
   }
 
   onPeerLost(): void {
-    if (this.finish()) this.front.ownerGone(this.exchange);
+    if (!this.finish()) return;
+    // Declared gone on silence, it may only have been slow: then it hears that this request is over.
+    this.giveUp();
+    this.front.ownerGone(this.exchange);
   }
 }
 
@@ -238,7 +251,7 @@ export class FrontSide {
     if (this.requests.size + this.relays.size >= this.limits.maxForwarded) return this.fail(exchange, EngineErrorCode.BAD_REQUEST, "Too many forwarded requests", 503);
     const request = exchange.request;
     const id = String(this.nextId++);
-    const forwarded = new Forwarded(this, id, owner, exchange);
+    const forwarded = new Forwarded(this, id, owner, sid, exchange);
     this.requests.set(id, forwarded);
     layer.links.acquire(owner, forwarded);
     let body: Uint8Array = EMPTY;
@@ -252,7 +265,7 @@ export class FrontSide {
       if (forwarded.done) return;
     } else {
       exchange.onAbort(() => {
-        if (forwarded.finish()) void layer.send(owner, { t: "abort", id });
+        if (forwarded.finish()) forwarded.giveUp();
       });
     }
     // A waiting long-poll is answered by the owner within its ping interval; anything else at once.

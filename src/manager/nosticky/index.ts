@@ -206,7 +206,7 @@ export class NoStickySessions implements SessionRouter, Layer {
         case "req":
           return this.owner.onRequest(m, body);
         case "abort":
-          return this.owner.onAbort(m.f, m.id);
+          return this.owner.onAbort(m.f, m.id, typeof m.sid === "string" ? m.sid : undefined);
         case "res":
           return this.front.onResponse(m.id, m.st, m.h, body);
         case "up":

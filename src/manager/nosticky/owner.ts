@@ -4,6 +4,7 @@
 // second one, the POST limits); a WebSocket accepted at a front becomes a RemotePeer, a WebSocket
 // whose frames go to the front over the broker. The engine's code is the same in both cases.
 
+import { EngineErrorCode } from "../../engine/protocol/errors.js";
 import { DetachedRequest, type BodyResult, type EngineRequest, type HttpExchange, type OutFrame, type ResponseHeaders, type WebSocketPeer } from "../../engine/http.js";
 import type { WebSocketTransport } from "../../engine/transports/websocket.js";
 import type { UpgradeDecision } from "../../engine/server.js";
@@ -54,13 +55,33 @@ class RemoteExchange implements HttpExchange, Lease {
     this.abortListener?.();
   }
 
+  /**
+   * The front is declared gone (on silence: it may only have been slow). The request ends as if
+   * its client had gone away (a waiting long-poll ends the session), and the front is still
+   * answered: if it is alive, its client learns at once that the session is over, rather than
+   * after its own ping timeout.
+   */
   onPeerLost(): void {
+    if (this.answered) return;
     this.abort();
+    this.owner.layer.engine.respondError(new AnsweredAnyway(this.request, (status, headers, body) => this.owner.reply(this.front, { t: "res", id: this.message.id, st: status, h: headers }, body)), EngineErrorCode.UNKNOWN_SID);
   }
 
   get front(): string {
     return this.message.f;
   }
+}
+
+/** An exchange whose only job is to carry the engine's error answer to a front (see RemoteExchange.onPeerLost). */
+class AnsweredAnyway implements HttpExchange {
+  constructor(
+    readonly request: EngineRequest,
+    readonly respond: (status: number, headers: ResponseHeaders, body: string | Uint8Array) => void,
+  ) {}
+  readBody(): Promise<BodyResult> {
+    return Promise.resolve({ ok: false, reason: "aborted" });
+  }
+  onAbort(): void {}
 }
 
 /** A WebSocket held by a front: the engine writes to it as to any WebSocket; frames go over the broker. */
@@ -159,8 +180,20 @@ export class OwnerSide {
     void this.layer.engine.handleRequest(exchange);
   }
 
-  onAbort(front: string, id: string): void {
-    this.exchanges.get(front + ":" + id)?.abort();
+  /**
+   * The front gave up on a request. Still waiting here: it ends (a long-poll's session with it).
+   * Answered already: that answer is dropped at the front, whose client got an error instead; if
+   * it was a long-poll's, the packets it took from the session's queue are lost, so the session
+   * ends rather than go on with a gap (its client reconnects: it was answered an error).
+   */
+  onAbort(front: string, id: string, sid: string | undefined): void {
+    const exchange = this.exchanges.get(front + ":" + id);
+    if (exchange !== undefined) return exchange.abort();
+    if (sid === undefined) return;
+    const session = this.layer.engine.sessions.get(sid);
+    if (session === undefined) return;
+    this.layer.logger.debug("no-sticky: a front gave up on an answered request; its session ends", { sid, front });
+    session.abort("transport error");
   }
 
   onUpgrade(message: Up): void {

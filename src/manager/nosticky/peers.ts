@@ -23,6 +23,8 @@ export class PeerLinks {
   /** Servers declared lost, and when: requests for their sessions are answered at once. */
   private readonly lost = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** When the timer last ran (null: not since start). */
+  private lastTick: number | null = null;
 
   constructor(
     private readonly ping: (node: string) => void,
@@ -33,14 +35,33 @@ export class PeerLinks {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private get period(): number {
+    return Math.max(50, Math.floor(this.interval / 2));
+  }
+
   start(): void {
-    this.timer ??= setInterval(() => this.check(), Math.max(50, Math.floor(this.interval / 2)));
+    this.timer ??= setInterval(() => this.tick(), this.period);
     this.timer.unref?.();
   }
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.lastTick = null;
+  }
+
+  /**
+   * The timer's run. A run long overdue means this process itself did not run (a busy event loop,
+   * a starved CPU): what the other servers sent meanwhile is still unread in the socket, and
+   * timers run before I/O is read. That time is no silence of theirs: it is not counted, so that a
+   * slow server does not declare the others gone (and end their sessions) on its own delay.
+   */
+  tick(): void {
+    const now = this.now();
+    const late = this.lastTick === null ? 0 : now - this.lastTick - this.period;
+    this.lastTick = now;
+    if (late > this.interval) for (const link of this.links.values()) link.lastHeard = Math.min(now, link.lastHeard + late);
+    this.check();
   }
 
   acquire(node: string, lease: Lease): void {

@@ -11,8 +11,9 @@ export type WireMessage =
   // front → owner: an HTTP request of the owner's session. `big`: the body was over the limit;
   // `gone`: the client went away while sending it.
   | { t: "req"; f: string; id: string; m: string; u: string; h: Record<string, string>; a: string; s: boolean; big?: true; gone?: true }
-  // front → owner: the client went away before its request was answered (a waiting long-poll).
-  | { t: "abort"; f: string; id: string }
+  // front → owner: the front gave up on a request (the client went away, the owner was too slow or
+  // declared gone) and answers it no more; `sid`: the session, which ends if its answer was already sent.
+  | { t: "abort"; f: string; id: string; sid?: string }
   // owner → front: the answer to a request.
   | { t: "res"; f: string; id: string; st: number; h: Headers }
   // front → owner: a WebSocket upgrade of the owner's session reached the front.

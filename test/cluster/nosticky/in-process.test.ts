@@ -16,6 +16,7 @@ import { WebSocket } from "ws";
 import { Server } from "../../../src/index.js";
 import { InMemoryBroker, PubSubManager } from "../../../src/manager/pubsub/index.js";
 import { NoStickySessions } from "../../../src/manager/nosticky/index.js";
+import { encodeWire } from "../../../src/manager/nosticky/wire.js";
 import { RoundRobinProxy } from "../../support/round-robin-proxy.js";
 import { ioV2, v2Connected, v2Upgraded } from "../../support/v2-client.js";
 
@@ -254,6 +255,69 @@ describe("no sticky sessions: a front leaves, the broker goes away", () => {
       assert.equal(refused.status, 503);
       assert.deepEqual(JSON.parse(refused.body), { code: 3, message: "Session owner unreachable" });
       broker.restart();
+    } finally {
+      for (const n of nodes) {
+        await n.sio.close();
+        await n.sessions.close();
+      }
+    }
+  });
+});
+
+describe("no sticky sessions: a server wrongly declared gone, a request given up after its answer", () => {
+  // A server is declared gone on silence: on a loaded machine, one that was only slow. Nothing of
+  // the sessions the two share may then vanish silently: each waiting long-poll is answered (its
+  // client reconnects) and the session ends at its owner, so no packet is handed to a request that
+  // nobody answers any more.
+  test("a front that declares a live owner gone answers the long-poll and the owner ends the session; an owner that declares a live front gone answers through it", async () => {
+    const broker = new InMemoryBroker();
+    const nodes = [await startNode(broker), await startNode(broker)];
+    const [owner, front] = nodes as [Node, Node];
+    const closed: string[] = [];
+    owner.sio.on("disconnect", (_sid: string, reason: string) => void closed.push(reason));
+    const open = async () => {
+      const r = await raw(owner.port, "GET", "/socket.io/?EIO=4&transport=polling");
+      const sid = (JSON.parse(r.body.slice(1)) as { sid: string }).sid;
+      assert.equal((await raw(front.port, "POST", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, "40")).body, "ok");
+      assert.match((await raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`)).body, /^40/);
+      return sid;
+    };
+    try {
+      // The front gives up on the owner: its client is answered, and the owner hears of it.
+      const first = await open();
+      const poll = raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${first}`);
+      await eventually(() => owner.sessions.inFlight.owner === 1, "the long-poll waits at the owner");
+      front.sessions.links.declareLost(owner.sessions.nodeId);
+      const answered = await poll;
+      assert.equal(answered.status, 400);
+      assert.deepEqual(JSON.parse(answered.body), { code: 1, message: "Session ID unknown" });
+      await eventually(() => owner.sio.engine.sessions.get(first) === undefined, "the session ended at the owner");
+      assert.deepEqual(closed, ["transport close"], "ended as its request was given up, not by a ping timeout later");
+      owner.sessions.links.heard(front.sessions.nodeId);
+      front.sessions.links.heard(owner.sessions.nodeId);
+
+      // The owner gives up on the front: the session ends, and the front's client is told at once.
+      const second = await open();
+      const poll2 = raw(front.port, "GET", `/socket.io/?EIO=4&transport=polling&sid=${second}`);
+      await eventually(() => owner.sessions.inFlight.owner === 1, "the long-poll waits at the owner");
+      owner.sessions.links.declareLost(front.sessions.nodeId);
+      const told = await poll2;
+      assert.equal(told.status, 400, "answered through the front, not left to its timeout");
+      assert.deepEqual(JSON.parse(told.body), { code: 1, message: "Session ID unknown" });
+      assert.equal(owner.sio.engine.sessions.get(second), undefined);
+      assert.deepEqual(closed, ["transport close", "transport close"]);
+      owner.sessions.links.heard(front.sessions.nodeId);
+
+      // A front gave up on a long-poll the owner had answered already (the answer crossed the
+      // front's "abort" and is dropped there): the packets it carried never reach the client, so
+      // the session ends. (The crossing itself is a matter of timing; its abort is sent here as the front sends it.)
+      const third = await open();
+      const driver = broker.driver();
+      await driver.start("nosticky-probe-unused", () => {}, { onError: () => {}, onDisconnect: () => {}, onReconnect: () => {} });
+      await driver.publish(`sockjet-nosticky.${owner.sessions.nodeId}`, encodeWire({ t: "abort", f: front.sessions.nodeId, id: "answered-before", sid: third }));
+      await eventually(() => owner.sio.engine.sessions.get(third) === undefined, "the session ended at the owner");
+      assert.deepEqual(closed, ["transport close", "transport close", "transport error"]);
+      await driver.close();
     } finally {
       for (const n of nodes) {
         await n.sio.close();
