@@ -181,18 +181,18 @@ export class OwnerSide {
   }
 
   /**
-   * The front gave up on a request. Still waiting here: it ends (a long-poll's session with it).
-   * Answered already: that answer is dropped at the front, whose client got an error instead; if
-   * it was a long-poll's, the packets it took from the session's queue are lost, so the session
-   * ends rather than go on with a gap (its client reconnects: it was answered an error).
+   * The front gave up on a request: its client was answered an error there, or is gone, and
+   * reconnects. Still waiting here, the request ends (a long-poll's session with it). Whatever this
+   * server answers or has answered (crossing the abort, or still being compressed) is dropped at
+   * the front; a long-poll's answer took packets from the session's queue, which the client never
+   * sees. So the session ends here too, rather than go on with a gap.
    */
   onAbort(front: string, id: string, sid: string | undefined): void {
-    const exchange = this.exchanges.get(front + ":" + id);
-    if (exchange !== undefined) return exchange.abort();
+    this.exchanges.get(front + ":" + id)?.abort();
     if (sid === undefined) return;
     const session = this.layer.engine.sessions.get(sid);
-    if (session === undefined) return;
-    this.layer.logger.debug("no-sticky: a front gave up on an answered request; its session ends", { sid, front });
+    if (session === undefined || session.readyState === "closed") return;
+    this.layer.logger.debug("no-sticky: a front gave up on a request; its session ends", { sid, front });
     session.abort("transport error");
   }
 
