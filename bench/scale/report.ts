@@ -75,11 +75,11 @@ export interface Curve {
 
 const levelsOf = (results: ScaleResults, runtime: RuntimeName, server: Kind, session: SessionName) => rec(results, runtime, server, session)?.figures.levels ?? [];
 
-/** The connect phases of the ws session: each growth phase, then the batch at the largest size. */
+/** The connect phases of the idle session: each growth phase, then the batch at the largest size. */
 function connectPhases(results: ScaleResults, runtime: RuntimeName, server: Kind): ConnectPhase[] {
-  const r = rec(results, runtime, server, "ws");
+  const r = rec(results, runtime, server, "idle");
   if (r === undefined) return [];
-  return [...(r.figures.levels ?? []).map((l) => l.connect), ...(r.figures.connectAtScale ? [r.figures.connectAtScale] : [])];
+  return [...(r.figures.connects ?? []), ...(r.figures.connectAtScale ? [r.figures.connectAtScale] : [])];
 }
 
 /** Issue 14 judges flatness from 1k on; sizes that never reach two points there (quick runs) are judged from their smallest. */
@@ -166,7 +166,7 @@ export function bars(results: ScaleResults): Bar[] {
       title: `Idle CPU, ${largest.toLocaleString("en")} WebSocket clients, a ping every ${interval === undefined ? "?" : interval / 1000} s: server CPU per 1k clients per minute`,
       unit: "ms",
       decimals: 1,
-      value: (res, rt, s) => rec(res, rt, s, "ws")?.figures.idle?.msPer1kPerMinute,
+      value: (res, rt, s) => rec(res, rt, s, "idle")?.figures.idle?.msPer1kPerMinute,
     },
     {
       id: "tiny-rooms",

@@ -35,6 +35,15 @@ function numbers(text: string | undefined, fallback: number[]): number[] {
   return [...list].sort((a, b) => a - b);
 }
 
+/**
+ * The memory sessions' servers on Node hold V8's young generation at its smallest, as the main
+ * benchmark's memory scenarios do (MEMORY_SERVER_ENV in bench/load/scenarios.ts): otherwise V8 grows
+ * it to 32 MB while clients connect and may or may not have shrunk it when RSS is read. The CPU
+ * sessions (idle, rooms) keep the default. Bun does not read NODE_OPTIONS.
+ */
+const MEMORY_SERVER_ENV = { NODE_OPTIONS: "--max-semi-space-size=1" };
+const isMemory = (session: SessionName) => session === "ws" || session === "polling";
+
 /** The control has no polling. */
 function applies(session: SessionName, server: ServerName): boolean {
   return !(session === "polling" && server === "control-ws");
@@ -174,7 +183,7 @@ export async function runScale(argv: readonly string[]): Promise<number> {
         log(`${runtime.padEnd(4)} ${session.padEnd(7)} ${kindLabel(runtime, server).padEnd(24)} `);
         let record: ScaleRecord;
         try {
-          const env = { ...heartbeatEnv, ...(session === "rooms" ? { BENCH_ROOMS: "1" } : {}) };
+          const env = { ...heartbeatEnv, ...(session === "rooms" ? { BENCH_ROOMS: "1" } : {}), ...(runtime === "node" && isMemory(session) ? MEMORY_SERVER_ENV : {}) };
           const srv = await startServer(server, { cpuList: pinning.server, runtime, env });
           try {
             const load = await runSessionLoad(srv, session, sp, pinning.load);
@@ -208,7 +217,7 @@ function summaryLine(r: ScaleRecord): string {
   const f = r.figures;
   const parts: string[] = [];
   if (f.levels) parts.push(`KB/client ${f.levels.map((l) => `${l.clients}:${(l.bytesPerClient / 1024).toFixed(2)}`).join(" ")}`);
-  if (f.levels) parts.push(`connect µs ${f.levels.map((l) => l.connect.cpuUsPerConnection.toFixed(0)).join(" ")}`);
+  if (f.connects) parts.push(`connect µs ${f.connects.map((c) => c.cpuUsPerConnection.toFixed(0)).join(" ")}`);
   if (f.idle) parts.push(`idle ${f.idle.msPer1kPerMinute.toFixed(1)} ms/1k/min`);
   if (f.connectAtScale) parts.push(`connect@${f.connectAtScale.connectedBefore} ${f.connectAtScale.cpuUsPerConnection.toFixed(0)} µs ${f.connectAtScale.connectionsPerSec.toFixed(0)}/s`);
   if (f.rooms) parts.push(`room µs/delivery ${f.rooms.map((x) => `${x.size}:${x.cpuUsPerDelivery.toFixed(3)}`).join(" ")}`);

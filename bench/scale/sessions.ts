@@ -1,9 +1,10 @@
 // The scale sessions, as the load generator runs them against one server process: each grows one
 // server from nothing to the largest size and reads the figures on the way, so that every point of
 // a curve comes from the same process under the same conditions.
-//   ws:      memory per idle WebSocket client at each size (and connect CPU of each growth phase),
-//            then idle CPU over whole ping intervals at the largest size, then a connect batch on top.
+//   ws:      memory per idle WebSocket client at each size.
 //   polling: memory per idle long-polling session (one GET pending each) at each size.
+//   idle:    grows to the largest size reading connect CPU and rate of each growth phase, then idle
+//            CPU over whole ping intervals, then a connect batch on top.
 //   rooms:   paced broadcasts to rooms of each size, then every one of many small rooms sent a message.
 // CPU and memory come from /proc/<server pid> (../load/proc.ts); nothing is reported by the server.
 
@@ -13,7 +14,7 @@ import { sleep, withTimeout, type ProtocolClient } from "../load/protocol.js";
 import type { CpuMark, LoadContext } from "../load/scenarios.js";
 import { roomsOfClient, type ScaleParams } from "./params.js";
 
-export const SESSIONS = ["ws", "polling", "rooms"] as const;
+export const SESSIONS = ["ws", "polling", "idle", "rooms"] as const;
 export type SessionName = (typeof SESSIONS)[number];
 
 /** One connect phase: `connections` opened while `connectedBefore` were already connected. */
@@ -77,6 +78,8 @@ export interface TinyRooms {
 export interface SessionFigures {
   baselineRssMB?: number;
   levels?: MemoryLevel[];
+  /** idle: the growth phases to the largest size. */
+  connects?: ConnectPhase[];
   idle?: IdleWindow;
   connectAtScale?: ConnectPhase;
   rooms?: RoomSeries[];
@@ -163,7 +166,21 @@ async function memoryLevels(ctx: LoadContext, sp: ScaleParams, make: () => Promi
 
 async function wsSession(ctx: LoadContext, sp: ScaleParams): Promise<SessionFigures> {
   const figures: SessionFigures = {};
-  const clients = (await memoryLevels(ctx, sp, () => ctx.ws(), sp.settleMs, figures)) as WsClient[];
+  await memoryLevels(ctx, sp, () => ctx.ws(), sp.settleMs, figures);
+  return figures;
+}
+
+async function idleSession(ctx: LoadContext, sp: ScaleParams): Promise<SessionFigures> {
+  const figures: SessionFigures = { connects: [] };
+  const warm = await ctx.connectMany(sp.warmupClients, () => ctx.ws());
+  for (const c of warm) c.close();
+  await sleep(500);
+  const clients: WsClient[] = [];
+  for (const size of sp.sizes) {
+    const [added, connect] = await connectPhase(ctx, clients.length, size - clients.length, () => ctx.ws());
+    clients.push(...added);
+    figures.connects!.push(connect);
+  }
   // Idle: whole ping intervals, so that every client is pinged the same number of times in the
   // window whatever the phase of its heartbeat (a per-socket timer or one shared sweep).
   const interval = clients[0]?.pingInterval ?? 0;
@@ -294,6 +311,9 @@ export async function runSession(ctx: LoadContext, session: SessionName, sp: Sca
       break;
     case "polling":
       figures = await pollingSession(ctx, sp);
+      break;
+    case "idle":
+      figures = await idleSession(ctx, sp);
       break;
     case "rooms":
       figures = await roomsSession(ctx, sp);

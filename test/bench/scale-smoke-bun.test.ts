@@ -1,5 +1,0 @@
-// The scale run's sessions at tiny sizes against sockjet, socket.io and the bare control on Bun (see ./scale-smoke-cases.ts).
-
-import { scaleSmoke } from "./scale-smoke-cases.js";
-
-scaleSmoke("bun");
