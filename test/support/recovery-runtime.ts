@@ -152,6 +152,14 @@ export function recoveryOnRuntime(runtime: RecoveryRuntime, store: RecoveryStore
             const onTopics = store === "in-memory" && mode !== "polling" ? 2 : 1;
             assert.deepEqual(await r.subscribers(), { room: onTopics, namespace: onTopics });
           }
+          // Both gone from the server before the next test counts the topics' subscribers.
+          client.close();
+          peer.close();
+          await untilAsync(
+            async () => (await r.log()).disconnects.filter((d) => d.sid === sid || d.sid === peerSid).length === 3,
+            20_000,
+            "the server to see both clients leave",
+          );
         } finally {
           client.close();
           peer.close();
