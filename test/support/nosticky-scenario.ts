@@ -429,6 +429,7 @@ export async function runNoSticky(options: NoStickyRunOptions): Promise<NoSticky
     const problems = [...checks[0].problems, ...checks[1].problems];
     failures.push(...problems.slice(0, 20));
     if (problems.length > 20) failures.push(`... ${problems.length - 20} more`);
+    if (process.env.NOSTICKY_DEBUG) for (const r of records) if (r.drops.length > 0) log(`${r.id}: sids ${r.sids.join(" ")}; drops ${JSON.stringify(r.drops)}`);
     const stableReconnects = records.flatMap((r) => r.drops.filter((d) => d.phase === 1 || d.phase === 3).map((d) => `${r.id} in phase ${d.phase}: ${d.reason || "disconnect"}`));
     const excused = new Map<string, number>();
     for (const c of checks) for (const [id, n] of c.excused) excused.set(id, (excused.get(id) ?? 0) + n);
