@@ -40,7 +40,9 @@ function expectError(result: DecodeResult, code: DecodeErrorCode): void {
   assert.equal(result.ok, false, `expected ${code}, got a packet`);
   if (!result.ok) {
     assert.equal(result.code, code, result.message);
+    // What the server logs when it closes the connection: never an empty line.
     assert.equal(typeof result.message, "string");
+    assert.ok(result.message.length > 0, `${code} without a message`);
   }
 }
 
@@ -787,8 +789,7 @@ test("a bad placeholder inside an object is refused even when the announced coun
   // One good placeholder makes the count right; the second one, out of range or repeated, sits in
   // an object (not an array), so it is the object branch of the scan that must report it.
   for (const second of ['{"_placeholder":true,"num":7}', '{"_placeholder":true,"num":0}']) {
-    const result = decodeOne(`51-["e",{"a":{"_placeholder":true,"num":0},"b":${second}}]`);
-    assert.equal(result.ok, false, second);
+    expectError(decodeOne(`51-["e",{"a":{"_placeholder":true,"num":0},"b":${second}}]`), "INVALID_ATTACHMENTS");
   }
 });
 
@@ -796,5 +797,167 @@ test("an EVENT whose payload is a string or an array-like object is INVALID_PAYL
   // Their [0] is a string ("h", "e"), so only the array check refuses them (a mutation survivor).
   for (const text of ['2"hello"', '2{"0":"e","length":1}', '2"e"']) {
     expectError(decodeOne(text), "INVALID_PAYLOAD");
+  }
+});
+
+test("exceedsDepth: arrays and objects count one level each, primitives none, at the exact bounds", () => {
+  // [value, maxDepth, expected]: JSON-shaped data (custom = false).
+  const cases: Array<[unknown, number, boolean]> = [
+    [null, 0, false],
+    ["text", 0, false],
+    [[], 0, true],
+    [{}, 0, true],
+    [[], 1, false],
+    [{}, 1, false],
+    // A primitive (null included) at the deepest level is not one more level.
+    [[1, null, "x"], 1, false],
+    [{ a: null, b: 1 }, 1, false],
+    [[[]], 1, true],
+    [[{}], 1, true],
+    [{ a: [] }, 1, true],
+    [{ a: {} }, 1, true],
+    [[[]], 2, false],
+    [{ a: { b: null } }, 2, false],
+    // The deep branch beside shallow ones, first or last, in arrays and in objects.
+    [[1, [2, [3]]], 3, false],
+    [[1, [2, [3]]], 2, true],
+    [[[[3]], 1, []], 2, true],
+    [{ a: 1, b: { c: { d: 1 } } }, 3, false],
+    [{ a: 1, b: { c: { d: 1 } } }, 2, true],
+    [{ b: { c: { d: [] } }, a: 1 }, 3, true],
+  ];
+  for (const [value, maxDepth, expected] of cases) {
+    assert.equal(exceedsDepth(value, maxDepth), expected, `${JSON.stringify(value)} within ${maxDepth}`);
+  }
+});
+
+test("exceedsDepth for a custom codec's output: binaries are leaves, a shared or cyclic object is walked once", () => {
+  const bin = new Uint8Array([1, 2]);
+  assert.equal(exceedsDepth(bin, 0, true), false);
+  assert.equal(exceedsDepth([bin], 1, true), false);
+  assert.equal(exceedsDepth({ a: [new DataView(new ArrayBuffer(2))] }, 2, true), false);
+  assert.equal(exceedsDepth([[bin]], 1, true), true);
+  // root → a → root: two levels, the root is not entered a second time.
+  const root: Record<string, unknown> = {};
+  const a: Record<string, unknown> = { back: root };
+  root.a = a;
+  assert.equal(exceedsDepth(root, 2, true), false);
+  assert.equal(exceedsDepth(root, 1, true), true);
+  const list: unknown[] = [];
+  list.push([list]);
+  assert.equal(exceedsDepth(list, 2, true), false);
+  assert.equal(exceedsDepth(list, 1, true), true);
+  // Primitives beside containers, in a custom walk too.
+  assert.equal(exceedsDepth([null, 1, { a: null }], 2, true), false);
+  assert.equal(exceedsDepth([null, 1, { a: [] }], 2, true), true);
+  assert.equal(exceedsDepth(null, 0, true), false);
+});
+
+test("encoder: an object met first as a toJSON result and then on its own is searched again (its toJSON applies then)", () => {
+  const blob = bytes(3);
+  // JSON.stringify([p, t]) is [{}, {"bin": ...}]: p becomes t without t's toJSON, then t is asked.
+  const t = { toJSON: () => ({ bin: blob }) };
+  const p = { toJSON: () => t };
+  assert.equal(hasBinary([p, t]), true);
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["e", p, t] });
+  assert.equal(encoded.text, '51-["e",{},{"bin":{"_placeholder":true,"num":0}}]');
+  assert.equal(encoded.attachments[0], blob);
+});
+
+test("encoder: the depth limit holds below the fast path's 4 levels, and for objects as for arrays", () => {
+  const shallow = (data: unknown) => encodePacket({ type: PacketType.EVENT, nsp: "/", data }, defaultJson, 2);
+  const fine = shallow(["e", [1]]);
+  assert.equal(fine.ok && fine.text, '2["e",[1]]');
+  assert.equal(((r) => !r.ok && r.code)(shallow(["e", [[1]]])), "TOO_DEEP");
+  assert.equal(((r) => !r.ok && r.code)(shallow(["e", { a: { b: 1 } }])), "TOO_DEEP");
+  const objects = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = { a: value };
+    return value;
+  };
+  assert.equal(encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", objects(MAX_DEPTH - 1)] }).ok, true);
+  const refused = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e", objects(MAX_DEPTH)] });
+  assert.equal(!refused.ok && refused.code, "TOO_DEEP");
+});
+
+test("encoder: binary inside an object without a prototype is found", () => {
+  const record = Object.create(null) as Record<string, unknown>;
+  record.bin = bytes(1);
+  record.n = 2;
+  const encoded = encode({ type: PacketType.EVENT, nsp: "/", data: ["e", record] });
+  assert.equal(encoded.text, '51-["e",{"bin":{"_placeholder":true,"num":0},"n":2}]');
+  const plain = Object.create(null) as Record<string, unknown>;
+  plain.n = 1;
+  assert.equal(encode({ type: PacketType.EVENT, nsp: "/", data: ["e", plain] }).text, '2["e",{"n":1}]');
+});
+
+test("encoder walks: what JSON.stringify does with toJSON, null, undefined, shared objects", () => {
+  const blob = bytes(4);
+  // A toJSON that is not a function is data, as for JSON.stringify.
+  assert.equal(hasBinary({ toJSON: 5, b: blob }), true);
+  assert.equal(encode({ type: PacketType.EVENT, nsp: "/", data: ["e", { toJSON: "x", b: blob }] }).text, '51-["e",{"toJSON":"x","b":{"_placeholder":true,"num":0}}]');
+  // A toJSON result's own toJSON is not called (JSON.stringify does not either).
+  assert.equal(hasBinary({ toJSON: () => ({ toJSON: () => blob }) }), false);
+  // undefined and null beside binary.
+  assert.equal(hasBinary([undefined, null, 1]), false);
+  assert.equal(hasBinary([undefined, null, blob]), true);
+  assert.equal(encode({ type: PacketType.ACK, nsp: "/", id: 1, data: [null, 1] }).text, "31[null,1]");
+  // The root's toJSON applies.
+  const root = deconstruct({ toJSON: () => ({ b: blob }) });
+  assert.ok(root.ok);
+  assert.deepEqual(root.ok && root.data, { b: { _placeholder: true, num: 0 } });
+  // A record's child with a toJSON that yields binary.
+  class Box {
+    constructor(readonly inner: unknown) {}
+    toJSON() {
+      return { boxed: this.inner };
+    }
+  }
+  assert.equal(encode({ type: PacketType.EVENT, nsp: "/", data: ["e", { k: new Box(blob) }] }).text, '51-["e",{"k":{"boxed":{"_placeholder":true,"num":0}}}]');
+  // The same object twice (not a cycle): both copies get their placeholder, numbered in order.
+  for (const levels of [0, 100]) {
+    const shared = { b: blob };
+    const split = deconstruct(wrap(levels, ["e", shared, [shared], null]));
+    assert.ok(split.ok);
+    if (split.ok) {
+      assert.deepEqual(unwrap(levels, split.data), ["e", { b: { _placeholder: true, num: 0 } }, [{ b: { _placeholder: true, num: 1 } }], null]);
+      assert.deepEqual(split.buffers, [blob, blob]);
+    }
+  }
+});
+
+test("encoder: the depth limit at its edges (a toJSON carrier with a primitive result, the first iterative level, maxDepth 0)", () => {
+  for (const levels of [0, 100]) {
+    // [carrier] inside `levels` arrays: the carrier sits at level levels + 1, its result "x" is a leaf.
+    const data = wrap(levels, [{ toJSON: () => "x" }]);
+    assert.equal(deconstruct(data, levels + 1).ok, true, `levels ${levels}`);
+    assert.equal(deconstruct(data, levels).ok, false, `levels ${levels}`);
+  }
+  // The recursion hands over at level 32: a limit right there is still a value, not a throw.
+  assert.equal(deconstruct(nest(40), 32).ok, false);
+  assert.equal(deconstruct(nest(40), 40).ok, true);
+  const zero = encodePacket({ type: PacketType.EVENT, nsp: "/", data: ["e"] }, defaultJson, 0);
+  assert.equal(!zero.ok && zero.code, "TOO_DEEP");
+  assert.equal(encodePacket({ type: PacketType.CONNECT, nsp: "/" }, defaultJson, 0).ok, true);
+});
+
+test("encoder: a null id and data that JSON cannot represent are left out", () => {
+  assert.equal(encode({ type: PacketType.EVENT, nsp: "/", id: null as unknown as number, data: ["e"] }).text, '2["e"]');
+  assert.equal(encode({ type: PacketType.CONNECT, nsp: "/", data: () => 1 }).text, "0");
+  assert.equal(encode({ type: PacketType.CONNECT, nsp: "/", data: Symbol("s") }).text, "0");
+});
+
+test("attachments put in place are ordinary data properties (writable, enumerable, configurable)", () => {
+  const decoder = new Decoder();
+  assert.deepEqual(decoder.add('51-["e",{"_placeholder":true,"num":0}]'), { ok: true, packet: null });
+  const packet = expectPacket(decoder.add(bytes(1)));
+  const descriptor = Object.getOwnPropertyDescriptor(packet.data as unknown[], "1");
+  assert.deepEqual(descriptor && [descriptor.writable, descriptor.enumerable, descriptor.configurable], [true, true, true]);
+  const split = deconstruct({ a: 1, b: bytes(2) });
+  assert.ok(split.ok);
+  const copy = split.ok ? (split.data as object) : {};
+  for (const key of ["a", "b"]) {
+    const d = Object.getOwnPropertyDescriptor(copy, key);
+    assert.deepEqual(d && [d.writable, d.enumerable, d.configurable], [true, true, true], key);
   }
 });
