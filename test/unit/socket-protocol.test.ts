@@ -902,6 +902,7 @@ test("encoder walks: what JSON.stringify does with toJSON, null, undefined, shar
   assert.equal(hasBinary([undefined, null, 1]), false);
   assert.equal(hasBinary([undefined, null, blob]), true);
   assert.equal(encode({ type: PacketType.ACK, nsp: "/", id: 1, data: [null, 1] }).text, "31[null,1]");
+  assert.equal(encode({ type: PacketType.ACK, nsp: "/", id: 1, data: [undefined, 1] }).text, "31[null,1]");
   // The root's toJSON applies.
   const root = deconstruct({ toJSON: () => ({ b: blob }) });
   assert.ok(root.ok);
