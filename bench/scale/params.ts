@@ -72,8 +72,8 @@ export const QUICK_SCALE: ScaleParams = {
   timeoutMs: 60_000,
 };
 
-/** The heartbeat a quick run's servers use (BENCH_PING_INTERVAL), so that its idle window is short (at 1 s, socket.io on Bun hangs up long-polling GETs). */
-export const QUICK_PING_INTERVAL_MS = 2000;
+/** The heartbeat a quick run's servers use (BENCH_PING_INTERVAL), so that its idle window is short (at 1-2 s, socket.io on Bun hangs up long-polling GETs). */
+export const QUICK_PING_INTERVAL_MS = 3000;
 
 /** The rooms client `i` of `clients` joins: every size room it falls in, and its share of the small rooms. */
 export function roomsOfClient(i: number, clients: number, p: Pick<ScaleParams, "roomSizes" | "tinyRooms" | "tinyRoomSize">): string[] {

@@ -184,7 +184,8 @@ export function bars(results: ScaleResults): Bar[] {
 /** Largest ÷ smallest of the points from `from` on, minus one (0.10: within 10 %). */
 function spread(xs: number[], values: Array<number | undefined>, from: number): number {
   const judged = values.filter((v, i): v is number => xs[i]! >= from && v !== undefined && Number.isFinite(v));
-  if (judged.length < 2) return NaN;
+  // A point at or below zero (RSS under its baseline: the first clients filled memory the warm-up had freed) has no ratio.
+  if (judged.length < 2 || Math.min(...judged) <= 0) return NaN;
   return Math.max(...judged) / Math.min(...judged) - 1;
 }
 
@@ -302,7 +303,12 @@ export function markdown(results: ScaleResults, files: { json: string; charts: R
         lines.push(`| ${x.toLocaleString("en")} | ${KINDS.map((k) => fmt(v[k][i], curve.decimals)).join(" | ")} | ${ratioText(ratio(v.sockjet[i], v.socketio[i]))} | ${ratioText(ratio(v.sockjet[i], v["control-ws"][i]))} |`);
       });
       if (curve.flatFrom !== undefined) {
-        lines.push(`| flatness from ${curve.flatFrom.toLocaleString("en")} (largest ÷ smallest − 1) | ${KINDS.map((k) => pct(spread(curve.xs, v[k], curve.flatFrom!))).join(" | ")} | | |`);
+        // From the judged start, and from each later point that still leaves two (the first point is
+        // the least certain: RSS moves by a megabyte or two either way, a kilobyte per client at 1k).
+        const starts = curve.xs.filter((x, i) => x >= curve.flatFrom! && i <= curve.xs.length - 2);
+        for (const from of starts) {
+          lines.push(`| flatness from ${from.toLocaleString("en")} (largest ÷ smallest − 1) | ${KINDS.map((k) => pct(spread(curve.xs, v[k], from))).join(" | ")} | | |`);
+        }
       }
       const session = curve.id === "memory-ws" ? "ws" : curve.id === "memory-polling" ? "polling" : null;
       if (session !== null) {

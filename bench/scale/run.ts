@@ -168,7 +168,7 @@ export async function runScale(argv: readonly string[]): Promise<number> {
   const save = () => writeFileSync(jsonPath, JSON.stringify(results(), null, 2) + "\n");
 
   log(`sockjet scale run (${quick ? "quick" : "full"}): sizes ${sp.sizes.join(", ")}, rooms ${sp.roomSizes.join(", ")}; ${machine.cpuModel}, ${machine.cores} cores; load ${loadavg()[0]!.toFixed(2)}; ${pinning.note}\n`);
-  // Quick runs ping every 2 s, so that the idle window (whole intervals) is short; full runs keep
+  // Quick runs ping every 3 s, so that the idle window (whole intervals) is short; full runs keep
   // the default heartbeat (25 s) that issue 14's idle figure is about. --ping-interval MS overrides.
   const pingInterval = option(argv, "ping-interval") ?? (quick ? String(QUICK_PING_INTERVAL_MS) : undefined);
   const heartbeatEnv: Record<string, string> = pingInterval !== undefined ? { BENCH_PING_INTERVAL: pingInterval } : {};
