@@ -24,6 +24,7 @@
 // (scripts/nosticky-run.ts, the 30 s).
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { io, type Socket } from "socket.io-client";
@@ -209,7 +210,11 @@ class PythonChatters {
   }
 
   static async start(url: string, count: number, first: number, groups: number, period: number): Promise<PythonChatters> {
-    const child = spawn(PYTHON, [PY_CLIENT, url, String(count), String(first), String(groups), String(period)], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    // setpriv (util-linux) execs python with a parent-death signal: a test file killed at the
+    // runner's timeout must not leave 50 chatting clients behind.
+    const guard = existsSync("/usr/bin/setpriv") ? ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"] : [];
+    const argv = [...guard, PYTHON, PY_CLIENT, url, String(count), String(first), String(groups), String(period)];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     // python-engineio logs every dropped connection: kept out of the test's output (unless debugging).
     if (process.env.NOSTICKY_DEBUG) child.stderr!.on("data", (d: Buffer) => process.stderr.write(d));
     else child.stderr!.resume();
