@@ -23,6 +23,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { cpuModel } from "./lib/machine.js";
 import { BENCH_DIR, ROOT_DIR } from "./lib/processes.js";
 import { REDIS_URL, detectClusterPinning, redisInfo, runClusterLoad, startCluster, stopProcess, waitForQuiet, type RunningCluster } from "./lib/cluster-processes.js";
 import type { ClusterParams, ClusterScenarioName, Figures } from "./load/cluster-scenarios.js";
@@ -274,16 +275,6 @@ const PARAMS: Record<Scenario, Partial<ClusterParams>> = {
   "cluster-burst-pipelined": BURST,
   "cluster-paced": { clients, broadcasts: quick ? 20 : 100, warmupBroadcasts: quick ? 5 : 10, intervalMs: 20, size: 100, concurrency: 50, verify: true, redisPid: info.pid },
 };
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (match) return match[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? "unknown CPU";
-}
 
 /** The commit measured and whether src/ differs from it (BENCH_SOURCE overrides, e.g. for a snapshot without .git). */
 function sourceNote(): string {

@@ -18,6 +18,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { cpuModel, packageVersion } from "./lib/machine.js";
 import { isMsgpack, needsEio3, serverEnv, type ScenarioName } from "./load/scenarios.js";
 import { BENCH_DIR, ROOT_DIR, SERVERS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
 import { FULL_PARAMS, QUICK_PARAMS } from "./lib/params.js";
@@ -103,24 +104,6 @@ function orderOf(runtime: RuntimeName, scenario: ScenarioName, rotation: number)
   return [...own.slice(shift), ...own.slice(0, shift)].filter((s) => applies(scenario, s, runtime));
 }
 
-function version(pkg: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT_DIR, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
-  }
-}
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (match) return match[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? "unknown CPU";
-}
-
 const pinning = detectPinning(!flag("no-pin"));
 const machine: Machine = {
   cpuModel: cpuModel(),
@@ -129,11 +112,11 @@ const machine: Machine = {
   os: `${type()} ${release()}`,
   memoryGB: totalmem() / 2 ** 30,
   loadAverage: loadavg(),
-  socketIoVersion: version("socket.io"),
-  wsVersion: version("ws"),
+  socketIoVersion: packageVersion("socket.io"),
+  wsVersion: packageVersion("ws"),
   pinning: pinning.note,
   runtimes: Object.fromEntries(runtimes.map((rt) => [rt, runtimeVersion(ROOT_DIR, rt)])),
-  ...(runtimes.includes("bun") ? { bunEngineVersion: version("@socket.io/bun-engine") } : {}),
+  ...(runtimes.includes("bun") ? { bunEngineVersion: packageVersion("@socket.io/bun-engine") } : {}),
 };
 
 const started = Date.now();

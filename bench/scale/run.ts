@@ -13,6 +13,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem, type } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { cpuModel, packageVersion } from "../lib/machine.js";
 import { BENCH_DIR, ROOT_DIR, detectPinning, spawnNode, startServer, stderrTail, stopProcess, waitForLine, type RunningServer, type ServerName } from "../lib/processes.js";
 import type { Machine } from "../lib/report.js";
 import { kindLabel, runtimeVersion, type RuntimeName } from "../lib/runtimes.js";
@@ -47,24 +48,6 @@ const isMemory = (session: SessionName) => session === "ws" || session === "poll
 /** The control has no polling. */
 function applies(session: SessionName, server: ServerName): boolean {
   return !(session === "polling" && server === "control-ws");
-}
-
-function version(pkg: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT_DIR, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
-  }
-}
-
-function cpuModel(): string {
-  try {
-    const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
-    if (match) return match[1]!.trim();
-  } catch {
-    // not Linux
-  }
-  return cpus()[0]?.model ?? "unknown CPU";
 }
 
 /** Writes latest.md and the SVGs next to the JSON (or into `dir`); returns the Markdown. */
@@ -152,11 +135,11 @@ export async function runScale(argv: readonly string[]): Promise<number> {
     os: `${type()} ${release()}`,
     memoryGB: totalmem() / 2 ** 30,
     loadAverage: loadavg(),
-    socketIoVersion: version("socket.io"),
-    wsVersion: version("ws"),
+    socketIoVersion: packageVersion("socket.io"),
+    wsVersion: packageVersion("ws"),
     pinning: pinning.note,
     runtimes: Object.fromEntries(runtimes.map((rt) => [rt, runtimeVersion(ROOT_DIR, rt)])),
-    ...(runtimes.includes("bun") ? { bunEngineVersion: version("@socket.io/bun-engine") } : {}),
+    ...(runtimes.includes("bun") ? { bunEngineVersion: packageVersion("@socket.io/bun-engine") } : {}),
   };
   const started = Date.now();
   const date = new Date(started).toISOString().replace(/\.\d+Z$/, "Z");
