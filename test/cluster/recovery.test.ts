@@ -18,10 +18,13 @@ import { NatsManager } from "../../src/manager/pubsub/nats.js";
 import { AmqpManager } from "../../src/manager/pubsub/amqp.js";
 import type { PubSubManager } from "../../src/manager/pubsub/manager.js";
 import { until, untilAsync } from "../support/harness.js";
+import { within } from "../e2e/_util.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
-import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
+import { TickClient, closeTickClients, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
 import { randomId } from "../../src/util/random-id.js";
 import { Emitter } from "../../src/emitter/index.js";
+
+after(closeTickClients);
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -68,8 +71,8 @@ async function cluster(broker: string, recovery: () => ConnectionStateRecoveryOp
     proxy,
     channel,
     async close() {
-      await proxy.close();
-      await Promise.all([a.sio.close(), b.sio.close()]);
+      await within(proxy.close(), 10_000, "closing the proxy");
+      await within(Promise.all([a.sio.close(), b.sio.close()]), 20_000, "closing both servers");
     },
   };
 }
@@ -176,7 +179,7 @@ describe("RedisRecoveryStore and a server shutting down", () => {
       await client.waitLastTick(10);
       (client.socket.io as unknown as { uri: string }).uri = c.b.url;
       const back = client.nextConnect();
-      await c.a.sio.close();
+      await within(c.a.sio.close(), 20_000, "closing server A");
       assert.deepEqual(c.a.log.disconnects.at(-1), { sid, reason: "server shutting down" });
       await stream(c.b.sio, ROOM, 11, 20);
       await back;
@@ -286,12 +289,12 @@ describe("RedisRecoveryStore and an event that could not be logged", () => {
       await back;
       assert.notEqual(client.socket.id, sid, "a fresh sid");
       assert.ok(!client.socket.recovered, "not told it recovered");
-      client.close();
     } finally {
+      client.close();
       inspect.disconnect();
-      await sio.close();
-      await clientProxy.close();
-      await redisProxy.close();
+      await within(sio.close(), 20_000, "closing the server");
+      await within(clientProxy.close(), 10_000, "closing the client's proxy");
+      await within(redisProxy.close(), 10_000, "closing the Redis proxy");
     }
   });
 });

@@ -25,7 +25,10 @@ import { silentLogger } from "../../src/util/logger.js";
 import { randomId } from "../../src/util/random-id.js";
 import { deferred, until } from "../support/harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
-import { TickClient, range } from "../support/recovery-kit.js";
+import { TickClient, closeTickClients, range } from "../support/recovery-kit.js";
+
+// A test that fails before closing its client must not leave it reconnecting.
+after(closeTickClients);
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROOM = "feed";

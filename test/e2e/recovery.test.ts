@@ -13,8 +13,11 @@ import { createRequire } from "node:module";
 import { Server, type ServerOptions } from "../../src/index.js";
 import { MODES, sleep, until, type TransportMode } from "../support/harness.js";
 import { TcpProxy } from "../support/cluster-proxy.js";
-import { TickClient, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
+import { TickClient, closeTickClients, recoveryHandlers, stream, range, type ServerLog } from "../support/recovery-kit.js";
 import type { ManagerOptions } from "socket.io-client";
+
+// A test that fails before closing its client must not leave it reconnecting.
+after(closeTickClients);
 
 const require = createRequire(import.meta.url);
 

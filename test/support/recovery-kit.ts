@@ -33,6 +33,14 @@ export function recoveryHandlers(sio: Server, room: string): ServerLog {
   return log;
 }
 
+/** Every TickClient not closed yet: a test that fails before its close() must not leave one reconnecting (the file would never exit). */
+const openClients = new Set<TickClient>();
+
+/** Closes the clients that tests left open (call from the file's `after`). */
+export function closeTickClients(): void {
+  for (const client of openClients) client.close();
+}
+
 /** The official client, reconnecting quickly, recording the `tick` numbers it processes. */
 export class TickClient {
   readonly socket: ClientSocket;
@@ -49,6 +57,7 @@ export class TickClient {
       ...TRANSPORT_MODES[mode],
       ...options,
     });
+    openClients.add(this);
     this.socket.on("tick", (n: number, offset: unknown) => {
       this.ticks.push(n);
       this.offsets.push(offset);
@@ -63,9 +72,33 @@ export class TickClient {
     await until(() => this.ticks.includes(n), 20_000, `tick ${n}`);
   }
 
-  /** Resolves at the next `connect` of the socket (the reconnection). */
-  nextConnect(): Promise<void> {
-    return new Promise((resolve) => this.socket.once("connect", () => resolve()));
+  /**
+   * Resolves at the next `connect` of the socket (the reconnection); rejects after `timeout` ms,
+   * naming the connection errors and reconnection attempts seen meanwhile (a hang says why).
+   */
+  nextConnect(timeout = 30_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const seen: string[] = [];
+      const onError = (err: Error) => void seen.push(`connect_error: ${err.message}`);
+      const onAttempt = (attempt: number) => void seen.push(`reconnect_attempt ${attempt}`);
+      const onDisconnect = (reason: string) => void seen.push(`disconnect: ${reason}`);
+      const done = () => {
+        clearTimeout(timer);
+        this.socket.off("connect", onConnect).off("connect_error", onError).off("disconnect", onDisconnect);
+        this.socket.io.off("reconnect_attempt", onAttempt);
+      };
+      const onConnect = () => {
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        const tail = seen.length > 12 ? [`(${seen.length - 12} earlier)`, ...seen.slice(-12)] : seen;
+        reject(new Error(`no connect within ${timeout} ms; socket.active=${this.socket.active}, manager ${this.socket.io._readyState}; seen: ${tail.join(", ") || "nothing"}`));
+      }, timeout);
+      this.socket.once("connect", onConnect).on("connect_error", onError).on("disconnect", onDisconnect);
+      this.socket.io.on("reconnect_attempt", onAttempt);
+    });
   }
 
   ask<T>(event: string, ...args: unknown[]): Promise<T> {
@@ -73,6 +106,7 @@ export class TickClient {
   }
 
   close(): void {
+    openClients.delete(this);
     this.socket.disconnect();
   }
 }

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { MODES, until, untilAsync, type TransportMode } from "./harness.js";
 import { TcpProxy } from "./cluster-proxy.js";
-import { TickClient, range, type ServerLog } from "./recovery-kit.js";
+import { TickClient, closeTickClients, range, type ServerLog } from "./recovery-kit.js";
 import { startChild, type RunningFixture } from "./scenarios.js";
 import { randomId } from "../../src/util/random-id.js";
 
@@ -95,6 +95,8 @@ export function recoveryOnRuntime(runtime: RecoveryRuntime, store: RecoveryStore
       r = await startRig(runtime, store);
     });
     after(async () => {
+      // A test that failed before closing its client must not leave it reconnecting.
+      closeTickClients();
       await r?.close();
     });
 
