@@ -4,11 +4,11 @@
 // writes bench/results/<date>.json, bench/results/latest.md and bench/results/latest.svg
 // (quick mode: bench/results/quick/). Every server runs on each runtime of --runtimes (Node, Bun,
 // Deno by default) and is compared with the servers of the same runtime only; the load generator
-// is always on Node. On Deno, sockjet also runs on node:http (`sockjet-node`), the way socket.io
-// runs there; that kind does not apply to Node and Bun.
+// is always on Node. On Deno, "sockjet" is sockjet on node:http (the default there, as socket.io
+// runs there), and `sockjet-deno-serve` the same server on Deno.serve; that kind is Deno's only.
 //
 //   tsx bench/run.ts [--quick] [--runs N] [--runtimes node,bun,deno] [--scenarios a,b]
-//                    [--servers sockjet,socketio,control-ws,sockjet-node] [--echo-seconds N] [--profile sockjet]
+//                    [--servers sockjet,socketio,control-ws,sockjet-deno-serve] [--echo-seconds N] [--profile sockjet]
 //                    [--no-pin] [--out DIR]
 //   tsx bench/run.ts --report bench/results/<date>.json [--out DIR] [--name NAME]
 //                    (rebuild latest.md/.svg, or NAME.md/.svg, from saved results, next to the file or into DIR)
@@ -22,7 +22,7 @@ import { cpuModel, packageVersion } from "./lib/machine.js";
 import { isMsgpack, needsEio3, serverEnv, type ScenarioName } from "./load/scenarios.js";
 import { BENCH_DIR, ROOT_DIR, SERVERS, detectPinning, runLoad, startServer, stopProcess, type ServerName } from "./lib/processes.js";
 import { FULL_PARAMS, QUICK_PARAMS } from "./lib/params.js";
-import { markdown, summarizeAll, svgChart, METRICS, type Machine, type RunRecord } from "./lib/report.js";
+import { KINDS_VERSION, markdown, summarizeAll, svgChart, upgradeRecords, METRICS, type Machine, type RunRecord } from "./lib/report.js";
 import { RUNTIMES, kindLabel, runsOn, runtimeVersion, type RuntimeName } from "./lib/runtimes.js";
 
 function option(name: string): string | undefined {
@@ -49,12 +49,14 @@ if (reportFrom !== undefined) {
     params: Partial<Record<ScenarioName, object>>;
     records: RunRecord[];
     seconds?: number;
+    kinds?: number;
   };
   const dir = option("out") ?? dirname(reportFrom);
   mkdirSync(dir, { recursive: true });
   const params = Object.fromEntries(Object.entries(saved.params).filter(([k]) => saved.records.some((r) => r.scenario === k)));
   const name = option("name") ?? "latest";
-  const input = { ...saved, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(saved.records), jsonFile: relative(ROOT_DIR, reportFrom), chartFile: `${name}.svg` };
+  const records = upgradeRecords(saved.records, saved.kinds);
+  const input = { ...saved, records, params, seconds: saved.seconds ?? NaN, summaries: summarizeAll(records), jsonFile: relative(ROOT_DIR, reportFrom), chartFile: `${name}.svg` };
   writeFileSync(join(dir, `${name}.md`), markdown(input));
   writeFileSync(join(dir, `${name}.svg`), svgChart(input));
   process.stdout.write(markdown(input));
@@ -77,7 +79,7 @@ const DEFAULT_SCENARIOS: ScenarioName[] = ["fanout-burst", "fanout-paced", "fano
 const scenarios = (option("scenarios")?.split(",") ?? DEFAULT_SCENARIOS) as ScenarioName[];
 const servers = (option("servers")?.split(",") ?? [...SERVERS]) as ServerName[];
 for (const s of servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
-// The default list holds sockjet-node, which only Deno runs; one asked for by name must run somewhere.
+// The default list holds sockjet-deno-serve, which only Deno runs; one asked for by name must run somewhere.
 if (option("servers") !== undefined) {
   for (const s of servers) if (!runtimes.some((rt) => runsOn(s, rt))) throw new Error(`server ${s} runs on none of ${runtimes.join(", ")}`);
 }
@@ -95,7 +97,7 @@ function applies(scenario: ScenarioName, server: ServerName, runtime: RuntimeNam
 
 /**
  * The servers of a scenario on a runtime, in an order rotated from one run and scenario to the next.
- * Only the runtime's own kinds take part (sockjet-node is Deno's only), so Node's and Bun's order is
+ * Only the runtime's own kinds take part (sockjet-deno-serve is Deno's only), so Node's and Bun's order is
  * what it was before that kind existed.
  */
 function orderOf(runtime: RuntimeName, scenario: ScenarioName, rotation: number): ServerName[] {
@@ -129,7 +131,7 @@ const records: RunRecord[] = [];
 
 function save(): void {
   const seconds = (Date.now() - started) / 1000;
-  writeFileSync(jsonPath, JSON.stringify({ date, mode: quick ? "quick" : "full", runs, seconds, machine, params: PARAMS, records, profiled: profileServer ?? null }, null, 2) + "\n");
+  writeFileSync(jsonPath, JSON.stringify({ date, mode: quick ? "quick" : "full", kinds: KINDS_VERSION, runs, seconds, machine, params: PARAMS, records, profiled: profileServer ?? null }, null, 2) + "\n");
 }
 
 function keepMainProfile(dir: string, target: string): void {

@@ -12,8 +12,8 @@ import { runtimeCommand, serverScript, type RuntimeName, type ServerKind } from 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT_DIR = dirname(BENCH_DIR);
 
-/** Every server kind; `sockjet-node` runs on Deno only (see `runsOn` in ./runtimes.ts). */
-export const SERVERS = ["sockjet", "socketio", "control-ws", "sockjet-node"] as const satisfies readonly ServerKind[];
+/** Every server kind; `sockjet-deno-serve` runs on Deno only (see `runsOn` in ./runtimes.ts). */
+export const SERVERS = ["sockjet", "socketio", "control-ws", "sockjet-deno-serve"] as const satisfies readonly ServerKind[];
 export type ServerName = (typeof SERVERS)[number];
 
 export interface Pinning {

@@ -1,11 +1,15 @@
 // Turns the per-run results into the medians, ratios, the Markdown table and the SVG chart.
-// No dependencies: the chart is written by hand. Where sockjet also ran on node:http (`sockjet-node`,
-// Deno only), that runtime's table, the Spread table and the chart show it beside sockjet on the
-// runtime's own server; results without it (older files, other runtimes) come out as before.
+// No dependencies: the chart is written by hand. Where sockjet also ran on a second server
+// (`sockjet-deno-serve`, Deno only), that runtime's table, the Spread table and the chart show it
+// beside sockjet on the runtime's default server; results without it come out as before. Files
+// saved before node:http became the default on Deno are read through `upgradeRecords`.
 
 import type { Figures, ScenarioName } from "../load/scenarios.js";
 import { SERVERS, type ServerName } from "./processes.js";
-import { CONTROL_NOTES, KIND_LABELS, RUNTIMES, RUNTIME_LABELS, SOCKJET_SERVERS, kindLabel, type RuntimeName } from "./runtimes.js";
+import { ALT_KIND, ALT_SERVER, CONTROL_NOTES, KIND_LABELS, RUNTIMES, RUNTIME_LABELS, SOCKJET_SERVERS, kindLabel, type RuntimeName } from "./runtimes.js";
+
+/** Column heads of the tables that span runtimes (the runtime column says where "sockjet" ran). */
+const SHORT_HEADS: Record<ServerName, string> = { sockjet: "sockjet", [ALT_KIND]: `sockjet (${ALT_SERVER})`, socketio: "socket.io", "control-ws": "control" };
 
 export interface RunRecord {
   run: number;
@@ -106,8 +110,27 @@ export interface Summary {
   measured: ServerName[];
   /** metric id → server → { median, samples } */
   values: Record<string, Partial<Record<ServerName, { median: number; samples: number[] }>>>;
-  /** sockjet's ratios, and sockjet-node's ÷ socket.io (NaN and null where it did not run). */
-  ratios: Record<string, { vsSocketIo: number; vsControl: number; met: boolean | null; metControl: boolean | null; nodeHttpVsSocketIo: number; metNodeHttp: boolean | null }>;
+  /** sockjet's ratios, and the second sockjet kind's ÷ socket.io (NaN and null where it did not run). */
+  ratios: Record<string, { vsSocketIo: number; vsControl: number; met: boolean | null; metControl: boolean | null; altVsSocketIo: number; metAlt: boolean | null }>;
+}
+
+/**
+ * The meaning of the server kinds in a results file: 2 since node:http became the `sockjet` kind on
+ * Deno (Deno.serve is `sockjet-deno-serve`); files without it used `sockjet` for Deno.serve and
+ * `sockjet-node` for node:http there.
+ */
+export const KINDS_VERSION = 2;
+
+/** Records of a results file in today's kinds (see KINDS_VERSION); Node and Bun records are unchanged. */
+export function upgradeRecords(records: readonly RunRecord[], kinds: number | undefined): RunRecord[] {
+  if ((kinds ?? 1) >= KINDS_VERSION) return [...records];
+  return records.map((r) => {
+    if (runtimeOf(r) !== "deno") return r;
+    const old: string = r.server;
+    if (old === "sockjet") return { ...r, server: ALT_KIND };
+    if (old === "sockjet-node") return { ...r, server: "sockjet" };
+    return r;
+  });
 }
 
 /** The runtime of a record (Node for results saved before the runtime dimension). */
@@ -138,7 +161,7 @@ export function summarize(records: readonly RunRecord[], runtime: RuntimeName = 
     const s = row.sockjet?.median ?? NaN;
     const vsSocketIo = s / (row.socketio?.median ?? NaN);
     const vsControl = s / (row["control-ws"]?.median ?? NaN);
-    const nodeHttpVsSocketIo = (row["sockjet-node"]?.median ?? NaN) / (row.socketio?.median ?? NaN);
+    const altVsSocketIo = (row[ALT_KIND]?.median ?? NaN) / (row.socketio?.median ?? NaN);
     const target = targetOf(m, runtime);
     const controlTarget = runtime === "node" ? m.controlTarget : undefined;
     const meets = (value: number, limit: number | undefined) => (limit === undefined || !Number.isFinite(value) ? null : value <= limit);
@@ -147,8 +170,8 @@ export function summarize(records: readonly RunRecord[], runtime: RuntimeName = 
       vsControl,
       met: meets(vsSocketIo, target),
       metControl: meets(vsControl, controlTarget),
-      nodeHttpVsSocketIo,
-      metNodeHttp: meets(nodeHttpVsSocketIo, target),
+      altVsSocketIo,
+      metAlt: meets(altVsSocketIo, target),
     };
   }
   return { measured, values, ratios };
@@ -190,16 +213,16 @@ function runtimeTitle(machine: Machine, runtime: RuntimeName): string {
 
 /**
  * The table of one runtime: medians per server, sockjet ÷ socket.io and ÷ control, and the targets.
- * Where sockjet-node ran (Deno), its median and its ÷ socket.io get columns of their own and the
- * target is judged for both sockjet kinds.
+ * Where the second sockjet kind ran (Deno.serve on Deno), its median and its ÷ socket.io get
+ * columns of their own and the target is judged for both sockjet kinds.
  */
 function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): void {
   const labels = KIND_LABELS[runtime];
-  const nodeHttp = summary.measured.includes("sockjet-node");
-  const nodeLabel = kindLabel(runtime, "sockjet-node");
-  const extra = (text: string) => (nodeHttp ? ` ${text} |` : "");
-  lines.push(`| figure | sockjet |${extra(nodeLabel)} ${labels.socketio} | ${labels["control-ws"]} | sockjet ÷ socket.io |${extra(`${nodeLabel} ÷ socket.io`)} sockjet ÷ control | ${TARGET_SOURCE[runtime]} target |`);
-  lines.push(`|---|--:|${nodeHttp ? "--:|" : ""}--:|--:|--:|${nodeHttp ? "--:|" : ""}--:|:--|`);
+  const alt = summary.measured.includes(ALT_KIND);
+  const altLabel = kindLabel(runtime, ALT_KIND);
+  const extra = (text: string) => (alt ? ` ${text} |` : "");
+  lines.push(`| figure | ${labels.sockjet} |${extra(altLabel)} ${labels.socketio} | ${labels["control-ws"]} | sockjet ÷ socket.io |${extra(`${altLabel} ÷ socket.io`)} sockjet ÷ control | ${TARGET_SOURCE[runtime]} target |`);
+  lines.push(`|---|--:|${alt ? "--:|" : ""}--:|--:|--:|${alt ? "--:|" : ""}--:|:--|`);
   for (const m of METRICS) {
     const row = summary.values[m.id] ?? {};
     // A scenario left out of the run (--scenarios) has no row.
@@ -209,15 +232,15 @@ function runtimeTable(lines: string[], summary: Summary, runtime: RuntimeName): 
     const verdict = (met: boolean | null) => (met === null ? "" : met ? " ✅ met" : " ❌ missed");
     const targets: string[] = [];
     const target = targetOf(m, runtime);
-    if (target !== undefined && !nodeHttp) targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×${verdict(r.met)}`);
-    if (target !== undefined && nodeHttp) {
-      const both = `${SOCKJET_SERVERS[runtime]}${verdict(r.met) || " —"}, node:http${verdict(r.metNodeHttp) || " —"}`;
+    if (target !== undefined && !alt) targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×${verdict(r.met)}`);
+    if (target !== undefined && alt) {
+      const both = `${SOCKJET_SERVERS[runtime]}${verdict(r.met) || " —"}, ${ALT_SERVER}${verdict(r.metAlt) || " —"}`;
       targets.push(`÷ socket.io ≤ ${target.toFixed(2)}×: ${both}`);
     }
     if (runtime === "node" && m.controlTarget !== undefined) targets.push(`÷ control ≤ ${m.controlTarget.toFixed(2)}×${verdict(r.metControl)}`);
     lines.push(
-      `| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} |${extra(cell("sockjet-node"))} ${cell("socketio")} | ${cell("control-ws")} | ` +
-        `${ratio(r.vsSocketIo)} |${extra(ratio(r.nodeHttpVsSocketIo))} ${ratio(r.vsControl)} | ${targets.join("; ")} |`,
+      `| ${m.label} (${m.unit}${m.lowerIsBetter ? ", lower is better" : ", higher is better"}) | ${cell("sockjet")} |${extra(cell(ALT_KIND))} ${cell("socketio")} | ${cell("control-ws")} | ` +
+        `${ratio(r.vsSocketIo)} |${extra(ratio(r.altVsSocketIo))} ${ratio(r.vsControl)} | ${targets.join("; ")} |`,
     );
   }
 }
@@ -236,10 +259,13 @@ export function markdown(input: ReportInput): string {
     "",
   );
   lines.push("Each runtime's table compares servers on that runtime only: sockjet, the official socket.io server as it runs there, and the runtime's bare control.", "");
-  const nodeHttpRuntimes = runtimes.filter((rt) => input.summaries[rt]!.measured.includes("sockjet-node"));
-  if (nodeHttpRuntimes.length > 0) {
-    const where = nodeHttpRuntimes.map((rt) => `On ${RUNTIME_LABELS[rt]}, "sockjet" is sockjet on ${SOCKJET_SERVERS[rt]}`).join("; ");
-    lines.push(`${where}; "sockjet (node:http)" is the same server started the Node way (\`sio.listen\`, node:http and ws through the runtime's Node compatibility), as socket.io runs there.`, "");
+  const altRuntimes = runtimes.filter((rt) => input.summaries[rt]!.measured.includes(ALT_KIND));
+  if (altRuntimes.length > 0) {
+    lines.push(
+      `On Deno, "sockjet (node:http)" is sockjet as Deno users get it by default (\`sio.listen\`: node:http and ws through Deno's Node compatibility, as socket.io runs there); ` +
+        `"sockjet (Deno.serve)" is the same server on \`serveDeno\` (Deno.serve and Deno.upgradeWebSocket), where each send is its own frame and write.`,
+      "",
+    );
   }
   for (const runtime of runtimes) {
     lines.push(`## ${runtimeTitle(machine, runtime)}`, "");
@@ -260,10 +286,9 @@ export function markdown(input: ReportInput): string {
   }
   lines.push("");
   lines.push("## Spread (all runs)", "");
-  // sockjet (node:http) gets a column only when some runtime measured it ("—" on the others).
-  const spread: ServerName[] = nodeHttpRuntimes.length > 0 ? ["sockjet", "sockjet-node", "socketio", "control-ws"] : ["sockjet", "socketio", "control-ws"];
-  const heads: Record<ServerName, string> = { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io", "control-ws": "control" };
-  lines.push(`| runtime | figure | ${spread.map((s) => heads[s]).join(" | ")} |`);
+  // sockjet (Deno.serve) gets a column only when some runtime measured it ("—" on the others).
+  const spread: ServerName[] = altRuntimes.length > 0 ? ["sockjet", ALT_KIND, "socketio", "control-ws"] : ["sockjet", "socketio", "control-ws"];
+  lines.push(`| runtime | figure | ${spread.map((s) => SHORT_HEADS[s]).join(" | ")} |`);
   lines.push(`|---|---|${spread.map(() => "--:|").join("")}`);
   for (const runtime of runtimes) {
     const summary = input.summaries[runtime]!;
@@ -289,10 +314,9 @@ export function markdown(input: ReportInput): string {
 /** Per runtime and server, each mixed-room figure beside the v4-only one of the same run: what mixing costs. */
 function mixedTable(lines: string[], input: ReportInput, runtimes: readonly RuntimeName[]): void {
   lines.push("### Mixed room ÷ v4-only room (same run)", "");
-  const kinds: ServerName[] = ["sockjet", "sockjet-node", "socketio"];
+  const kinds: ServerName[] = ["sockjet", ALT_KIND, "socketio"];
   const shown = kinds.filter((k) => runtimes.some((rt) => input.summaries[rt]!.measured.includes(k)));
-  const heads: Record<ServerName, string> = { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io", "control-ws": "control" };
-  lines.push(`| runtime | figure (µs, v4-only → mixed) | ${shown.map((k) => heads[k]).join(" | ")} |`);
+  lines.push(`| runtime | figure (µs, v4-only → mixed) | ${shown.map((k) => SHORT_HEADS[k]).join(" | ")} |`);
   lines.push(`|---|---|${shown.map(() => "--:|").join("")}`);
   for (const runtime of runtimes) {
     const values = input.summaries[runtime]!.values;
@@ -334,7 +358,7 @@ export function svgChart(input: ReportInput): string {
 
 /**
  * Grouped bars: for each charted figure, sockjet ÷ socket.io and sockjet ÷ control, with 1.0 and the
- * target marked; where sockjet-node ran (Deno), its ÷ socket.io bar sits between them, under the target too.
+ * target marked; where the second sockjet kind ran (Deno.serve), its ÷ socket.io bar sits between them, under the target too.
  */
 function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary: Summary, width: number): void {
   const metrics = METRICS.filter((m) => m.chart);
@@ -345,13 +369,13 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   const bottom = 110;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const nodeHttp = summary.measured.includes("sockjet-node");
-  const all = metrics.flatMap((m) => [summary.ratios[m.id]!.vsSocketIo, summary.ratios[m.id]!.nodeHttpVsSocketIo, summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
+  const alt = summary.measured.includes(ALT_KIND);
+  const all = metrics.flatMap((m) => [summary.ratios[m.id]!.vsSocketIo, summary.ratios[m.id]!.altVsSocketIo, summary.ratios[m.id]!.vsControl]).filter((x) => Number.isFinite(x));
   const maxRatio = Math.max(1.5, Math.ceil(Math.max(0, ...all) * 2) / 2);
   const y = (v: number) => top + plotH - (Math.min(v, maxRatio) / maxRatio) * plotH;
   const group = plotW / metrics.length;
-  const barW = Math.min(34, group / (nodeHttp ? 4 : 3));
-  const colors = { socketio: "#2f6fdf", nodeHttp: "#2a9d6f", control: "#e0892b" };
+  const barW = Math.min(34, group / (alt ? 4 : 3));
+  const colors = { socketio: "#2f6fdf", alt: "#2a9d6f", control: "#e0892b" };
   const labels = KIND_LABELS[runtime];
   out.push(`<text x="${left}" y="22" font-size="15" font-weight="600">${esc(`${RUNTIME_LABELS[runtime]}: sockjet ÷ other server on ${RUNTIME_LABELS[runtime]}, same run (lower is better)`)}</text>`);
   out.push(`<text x="${left}" y="40" fill="#555">${esc(`${input.date} · ${input.machine.cpuModel}, ${input.machine.cores} cores · ${runtimeTitle(input.machine, runtime)} · medians of ${input.runs} run(s)`)}</text>`);
@@ -363,7 +387,7 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   metrics.forEach((m, i) => {
     const r = summary.ratios[m.id]!;
     const bars: Array<[number, string]> = [[r.vsSocketIo, colors.socketio]];
-    if (nodeHttp) bars.push([r.nodeHttpVsSocketIo, colors.nodeHttp]);
+    if (alt) bars.push([r.altVsSocketIo, colors.alt]);
     bars.push([r.vsControl, colors.control]);
     const x0 = left + i * group + group / 2 - (bars.length * barW) / 2;
     // The target is on ÷ socket.io: the line spans those bars (all but the last, ÷ control).
@@ -393,9 +417,9 @@ function panel(out: string[], input: ReportInput, runtime: RuntimeName, summary:
   out.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${colors.socketio}"/><text x="${left + 18}" y="${ly}">${esc(`sockjet ÷ ${peer}`)}</text>`);
   out.push(`<rect x="${left + 250}" y="${ly - 10}" width="12" height="12" fill="${colors.control}"/><text x="${left + 268}" y="${ly}">${esc(`sockjet ÷ control (${CONTROL_NOTES[runtime]})`)}</text>`);
   out.push(`<line x1="${left + 600}" x2="${left + 624}" y1="${ly - 4}" y2="${ly - 4}" stroke="#c0262d" stroke-width="2"/><text x="${left + 630}" y="${ly}">target vs socket.io</text>`);
-  if (nodeHttp) {
+  if (alt) {
     // A second legend line: the first one is full.
-    const nodeLabel = kindLabel(runtime, "sockjet-node");
-    out.push(`<rect x="${left}" y="${ly + 8}" width="12" height="12" fill="${colors.nodeHttp}"/><text x="${left + 18}" y="${ly + 18}">${esc(`${nodeLabel} ÷ ${peer} · the other bars are sockjet on ${SOCKJET_SERVERS[runtime]}`)}</text>`);
+    const altLabel = kindLabel(runtime, ALT_KIND);
+    out.push(`<rect x="${left}" y="${ly + 8}" width="12" height="12" fill="${colors.alt}"/><text x="${left + 18}" y="${ly + 18}">${esc(`${altLabel} ÷ ${peer} · the other bars are sockjet on ${SOCKJET_SERVERS[runtime]}`)}</text>`);
   }
 }

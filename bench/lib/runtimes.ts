@@ -4,10 +4,11 @@
 //
 //   node: bench/servers/{sockjet,socketio,control-ws}.ts   (node --import tsx)
 //   bun:  bench/servers/bun/{sockjet,socketio,control}.ts  (bun, from the `bun` npm package)
-//   deno: bench/servers/deno/{sockjet,sockjet-node,socketio,control}.ts (deno run, from the `deno` npm package)
+//   deno: bench/servers/deno/{sockjet,sockjet-deno-serve,socketio,control}.ts (deno run, from the `deno` npm package)
 //
-// `sockjet-node` (sockjet on node:http, started with `sio.listen`) exists on Deno only: on Node it
-// is `sockjet` itself, and Bun's node:http is not what a Bun user of sockjet would run.
+// `sockjet` is sockjet as a user of the runtime gets it by default: Node's http, Bun.serve, and on
+// Deno node:http (`sio.listen` through Deno's Node compatibility, docs/runtimes.md). Deno also has
+// `sockjet-deno-serve`, the same server on Deno.serve (serveDeno), the alternative users can pick.
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -19,14 +20,14 @@ export const RUNTIME_LABELS: Record<RuntimeName, string> = { node: "Node", bun: 
 
 /** The kinds every runtime has: sockjet on the runtime's own server, the runtime's socket.io, its bare control. */
 type CommonKind = "sockjet" | "socketio" | "control-ws";
-/** The server kinds; `sockjet-node` (sockjet on node:http) runs on Deno only. */
-export type ServerKind = CommonKind | "sockjet-node";
+/** The server kinds; `sockjet-deno-serve` (sockjet on Deno.serve) runs on Deno only. */
+export type ServerKind = CommonKind | "sockjet-deno-serve";
 
 /** What each kind is on each runtime, for the tables; a kind a runtime lacks has no label there. */
 export const KIND_LABELS: Record<RuntimeName, Record<CommonKind, string> & Partial<Record<ServerKind, string>>> = {
   node: { sockjet: "sockjet", socketio: "socket.io", "control-ws": "control (ws)" },
   bun: { sockjet: "sockjet", socketio: "socket.io + bun-engine", "control-ws": "control (Bun.serve)" },
-  deno: { sockjet: "sockjet", "sockjet-node": "sockjet (node:http)", socketio: "socket.io (node:http)", "control-ws": "control (Deno.serve)" },
+  deno: { sockjet: "sockjet (node:http)", "sockjet-deno-serve": "sockjet (Deno.serve)", socketio: "socket.io (node:http)", "control-ws": "control (Deno.serve)" },
 };
 
 /** Whether a server kind exists on a runtime. */
@@ -39,8 +40,13 @@ export function kindLabel(runtime: RuntimeName, kind: ServerKind): string {
   return KIND_LABELS[runtime][kind] ?? kind;
 }
 
-/** The server under the `sockjet` kind on each runtime (Deno's `sockjet-node` is on node:http instead). */
-export const SOCKJET_SERVERS: Record<RuntimeName, string> = { node: "node:http", bun: "Bun.serve", deno: "Deno.serve" };
+/** The server under the `sockjet` kind on each runtime: its default (Deno's `sockjet-deno-serve` is the alternative). */
+export const SOCKJET_SERVERS: Record<RuntimeName, string> = { node: "node:http", bun: "Bun.serve", deno: "node:http" };
+
+/** The second sockjet kind of a runtime that has one: sockjet on the runtime's other server. */
+export const ALT_KIND = "sockjet-deno-serve" satisfies ServerKind;
+/** The server under ALT_KIND. */
+export const ALT_SERVER = "Deno.serve";
 
 /** How the control of each runtime delivers a broadcast (chart legend). */
 export const CONTROL_NOTES: Record<RuntimeName, string> = {

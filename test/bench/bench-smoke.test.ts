@@ -1,6 +1,7 @@
 // The benchmark's smallest scenario against each server under test (sockjet, socket.io, the bare
-// control) on each runtime (Node, Bun, Deno), and sockjet on node:http on Deno (`sockjet-node`,
-// which runs there only), each in its own process as the benchmark runs them. Correctness only: every
+// control) on each runtime (Node, Bun, Deno; sockjet on Deno is node:http, its default there), and
+// sockjet on Deno.serve (`sockjet-deno-serve`, Deno only), each in its own process as the benchmark
+// runs them. Correctness only: every
 // client receives every message of a broadcast, in order and intact, and every echo is
 // acknowledged with its own arguments. No timing is asserted.
 //
