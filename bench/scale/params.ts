@@ -29,6 +29,12 @@ export interface ScaleParams {
   gcWaitMs: number;
   /** The idle CPU window, in ping intervals (3 × 25 s = 75 s: every client pinged exactly 3 times). */
   idleIntervals: number;
+  /**
+   * Ping intervals left idle before the window opens: the one-time work after the growth (V8's
+   * memory-reducer collections, code tiering) is over by then, so the window is the steady state
+   * that 15k idle clients cost for as long as they stay.
+   */
+  idleSettleIntervals: number;
   /** Most milliseconds one phase may take. */
   timeoutMs: number;
 }
@@ -49,6 +55,7 @@ export const FULL_SCALE: ScaleParams = {
   pollingSettleMs: 6000,
   gcWaitMs: 1000,
   idleIntervals: 3,
+  idleSettleIntervals: 1,
   timeoutMs: 300_000,
 };
 
@@ -69,6 +76,7 @@ export const QUICK_SCALE: ScaleParams = {
   pollingSettleMs: 1000,
   gcWaitMs: 300,
   idleIntervals: 2,
+  idleSettleIntervals: 1,
   timeoutMs: 60_000,
 };
 
