@@ -31,18 +31,31 @@ export interface EngineRequest {
  * it is built once per connect.
  */
 export class DetachedRequest implements EngineRequest {
-  readonly raw = undefined;
   private readonly packed: string;
+  /** The WebSocket key, the one header that differs on every upgrade: kept apart so that `packed` can be shared. */
+  private readonly key: string | undefined;
+  readonly url: string;
+  readonly remoteAddress: string;
   constructor(
     readonly method: string,
-    readonly url: string,
+    url: string,
     headers: PackedHeaders | Record<string, string>,
-    readonly remoteAddress: string,
+    remoteAddress: string,
     readonly secure: boolean,
   ) {
-    this.packed = headers instanceof PackedHeaders ? headers.done() : packRecord(headers);
+    const packer = headers instanceof PackedHeaders ? headers : packRecord(headers);
+    // Sessions of the same kind of client repeat these exactly: one copy serves them all.
+    this.packed = shareString(packer.done());
+    this.key = packer.key;
+    this.url = shareString(url);
+    this.remoteAddress = shareString(remoteAddress);
+  }
+  /** Always undefined: the runtime's request is not kept (on the prototype, not a field per session). */
+  get raw(): undefined {
+    return undefined;
   }
   header(name: string): string | undefined {
+    if (name === UNIQUE_HEADER && this.key !== undefined) return this.key;
     const packed = this.packed;
     const key = name + ":";
     let at = packed.startsWith(key) ? 0 : packed.indexOf("\n" + key);
@@ -57,7 +70,9 @@ export class DetachedRequest implements EngineRequest {
     for (let at = 0; at < packed.length; ) {
       const end = packed.indexOf("\n", at);
       const colon = packed.indexOf(":", at);
-      setOwn(out, packed.slice(at, colon), packed.slice(colon + 1, end));
+      const name = packed.slice(at, colon);
+      // The key's line holds no value: it marks the key's place among the headers.
+      setOwn(out, name, name === UNIQUE_HEADER && this.key !== undefined && colon + 1 === end ? this.key : packed.slice(colon + 1, end));
       at = end + 1;
     }
     return out;
@@ -77,14 +92,27 @@ export function setOwn(record: Record<string, string>, key: string, value: strin
   else record[key] = value;
 }
 
-/** Builds a DetachedRequest's header string: add() lower-case names with their joined values. */
+/** The header whose value is random on every WebSocket upgrade (RFC 6455 §4.1). */
+const UNIQUE_HEADER = "sec-websocket-key";
+
+/**
+ * Builds a DetachedRequest's header string: add() lower-case names with their joined values. The
+ * WebSocket key is kept apart (its line in the string has no value), so that the string is the
+ * same for every upgrade of the same kind of client.
+ */
 export class PackedHeaders {
   private readonly parts: string[] = [];
+  /** The value of the first `sec-websocket-key` header; undefined when there was none. */
+  key: string | undefined = undefined;
   add(name: string, value: string): void {
     // Neither a name nor (per RFC 9110, enforced by every runtime's parser) a value holds a line
     // break or a name a colon; a value is still cleaned so that a hand-made request cannot break
     // the format.
-    this.parts.push(name, ":", value.includes("\n") ? value.replaceAll("\n", " ") : value, "\n");
+    const clean = value.includes("\n") ? value.replaceAll("\n", " ") : value;
+    if (name === UNIQUE_HEADER && this.key === undefined) {
+      this.key = clean;
+      this.parts.push(name, ":\n");
+    } else this.parts.push(name, ":", clean, "\n");
   }
   /** One flat string (join, unlike repeated `+`, does not leave a rope of the pieces). */
   done(): string {
@@ -92,10 +120,28 @@ export class PackedHeaders {
   }
 }
 
-function packRecord(record: Record<string, string>): string {
+function packRecord(record: Record<string, string>): PackedHeaders {
   const packer = new PackedHeaders();
   for (const name in record) packer.add(name.toLowerCase(), record[name]!);
-  return packer.done();
+  return packer;
+}
+
+/**
+ * Strings a session keeps for its life that many sessions repeat exactly (a handshake's URL, its
+ * address, its headers but the WebSocket key): one copy each. Bounded: emptied when full, so that
+ * unique values only pass through.
+ */
+const sharedStrings = new Map<string, string>();
+const SHARED_MAX = 1024;
+const SHARED_MAX_LENGTH = 1024;
+
+export function shareString(value: string): string {
+  if (value.length > SHARED_MAX_LENGTH) return value;
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (sharedStrings.size >= SHARED_MAX) sharedStrings.clear();
+  sharedStrings.set(value, value);
+  return value;
 }
 
 export type BodyResult = { ok: true; body: Uint8Array } | { ok: false; reason: "too-large" | "aborted" };

@@ -3,7 +3,7 @@
 
 import { OutPacket } from "./out-packet.js";
 import { PacketType, type Packet } from "./protocol/packet.js";
-import { TimerEntry, type TimerTarget } from "./timers.js";
+import { TimerEntry, TimerNode, type TimerTarget } from "./timers.js";
 import type { EngineRequest, WebSocketPeer } from "./http.js";
 import type { SessionHost } from "./session-host.js";
 import type { EngineProtocol, TransportName } from "./options.js";
@@ -72,11 +72,23 @@ const enum Timer {
 
 export type ReadyState = "open" | "closing" | "closed";
 
+/** A WebSocket probe in progress for a polling session; also the entry of its timeout. Made per upgrade, so that a session holds one field for it. */
+class Upgrade extends TimerEntry {
+  /** `2probe` arrived: the client has been told to pause polling. */
+  probed = false;
+  constructor(
+    socket: EngineSocket,
+    public probe: ProbeTransport,
+  ) {
+    super(socket, Timer.UpgradeTimeout);
+  }
+}
+
 /**
  * The session is also the entry of its heartbeat in the shared timer queue (ping, pong timeout,
- * close grace): one object fewer per connection than a separate TimerEntry.
+ * close grace): one object fewer per connection than a separate TimerEntry, and no target field.
  */
-export class EngineSocket extends TimerEntry implements TimerTarget {
+export class EngineSocket extends TimerNode implements TimerTarget {
   /**
    * Sessions (of every server in this process) with packets queued for the end of the current turn.
    * Zero tells a native publish (see Server.deliverToRoom) that no subscriber has anything queued
@@ -99,9 +111,8 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
    * is read only near the limit.
    */
   private writtenBytes = 0;
-  private upgradeTimer: TimerEntry | null = null;
-  private probing: ProbeTransport | null = null;
-  private probed = false;
+  /** The WebSocket probe in progress, null otherwise (nearly always: one field for every upgrade's state). */
+  private upgrade: Upgrade | null = null;
 
   constructor(
     private readonly host: SessionHost,
@@ -109,7 +120,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     private _request: EngineRequest,
     private _transport: Transport,
   ) {
-    super(null, Timer.Ping);
+    super(Timer.Ping);
     // v4: the server pings. v3: the client pings and the server answers, so the server only
     // watches for silence (engine.io 3 restarts that watch on every packet it receives).
     if (_transport.protocol === 4) host.timers.schedule(this, host.options.pingInterval, Timer.Ping);
@@ -149,7 +160,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
 
   /** True while a WebSocket probe is in progress for this (polling) session. */
   get upgrading(): boolean {
-    return this.probing !== null;
+    return this.upgrade !== null;
   }
 
   /**
@@ -214,7 +225,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     this.queuedBytes = 0;
     // Infinity: the runtime dropped a frame (Bun, past its backpressureLimit); the client missed it.
     if ((this.writtenBytes = transport.bufferedAmount) === Number.POSITIVE_INFINITY) this.abort("buffer full");
-    else if (this.readyState === "closing" && transport.name === "polling" && this.probing === null) {
+    else if (this.readyState === "closing" && transport.name === "polling" && this.upgrade === null) {
       // The last packets before a close have left: CLOSE follows on the next poll (see closePolling).
       if (sent[sent.length - 1] === CLOSE_PACKET) this.release();
       else this.closePolling();
@@ -238,7 +249,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     // A client that has its probe answered (3probe) pauses polling and switches to the WebSocket:
     // what is queued can only reach it there. So the upgrade is let finish (bounded by its
     // timeout) and the close happens on the WebSocket, as the reference server does.
-    const switching = this.probing !== null && this.probed;
+    const switching = this.upgrade?.probed === true;
     if (!switching) this.dropProbe();
     this.host.onSessionClosed(this, reason);
     if (this._transport.name !== "polling") this.closeWebSocket();
@@ -281,7 +292,7 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
     this.host.releaseSession(this);
   }
 
-  onTimer(kind: number): void {
+  override onTimer(kind: number): void {
     switch (kind) {
       case Timer.Ping:
         if (this.queue.length === 0 && this._transport.writable) this.writePing();
@@ -359,30 +370,31 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
   /** @internal A long-poll GET arrived and is waiting: send what is queued, or release it during an upgrade. */
   onPollReady(): void {
     if (this.queue.length > 0) this.flush();
-    else if (this.probed) this._transport.send([NOOP_PACKET]);
+    else if (this.upgrade?.probed === true) this._transport.send([NOOP_PACKET]);
   }
 
   /** @internal A WebSocket opened for this polling session (before the probe). */
   beginUpgrade(probe: ProbeTransport): void {
-    this.probing = probe;
-    this.upgradeTimer ??= new TimerEntry(this, Timer.UpgradeTimeout);
-    this.host.timers.schedule(this.upgradeTimer, this.host.options.upgradeTimeout, Timer.UpgradeTimeout);
+    if (this.upgrade === null) this.upgrade = new Upgrade(this, probe);
+    else this.upgrade.probe = probe;
+    this.host.timers.schedule(this.upgrade, this.host.options.upgradeTimeout, Timer.UpgradeTimeout);
   }
 
   /** @internal `2probe` arrived on the probe: answer a waiting poll with a noop so the client can pause polling. */
   onProbe(probe: ProbeTransport): void {
-    if (probe !== this.probing) return;
-    this.probed = true;
+    const upgrade = this.upgrade;
+    if (upgrade === null || probe !== upgrade.probe) return;
+    upgrade.probed = true;
     if (this._transport.writable) this.onPollReady();
   }
 
   /** @internal `5` (upgrade) arrived on the probe: switch transports without losing or reordering packets. */
   completeUpgrade(probe: Transport): boolean {
-    if (probe !== this.probing || !this.probed || this.readyState === "closed") return false;
-    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    const upgrade = this.upgrade;
+    if (upgrade === null || probe !== upgrade.probe || !upgrade.probed || this.readyState === "closed") return false;
+    this.host.timers.cancel(upgrade);
     const old = this._transport;
-    this.probing = null;
-    this.probed = false;
+    this.upgrade = null;
     this._transport = probe;
     old.discard();
     // Closed while the client was switching (see close): it gets what is queued here, then the close.
@@ -393,25 +405,24 @@ export class EngineSocket extends TimerEntry implements TimerTarget {
 
   /** @internal The probe WebSocket closed before the upgrade completed. */
   onProbeClosed(probe: ProbeTransport): void {
-    if (probe !== this.probing) return;
-    this.probing = null;
-    this.probed = false;
-    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    const upgrade = this.upgrade;
+    if (upgrade === null || probe !== upgrade.probe) return;
+    this.upgrade = null;
+    this.host.timers.cancel(upgrade);
     if (this.readyState === "closing") this.closePolling();
   }
 
   private dropProbe(): void {
-    const probe = this.probing;
-    if (probe === null) return;
-    this.probing = null;
-    this.probed = false;
-    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
-    probe.close();
+    const upgrade = this.upgrade;
+    if (upgrade === null) return;
+    this.upgrade = null;
+    this.host.timers.cancel(upgrade);
+    upgrade.probe.close();
   }
 
   private cancelTimers(): void {
     this.host.timers.cancel(this);
-    if (this.upgradeTimer) this.host.timers.cancel(this.upgradeTimer);
+    if (this.upgrade !== null) this.host.timers.cancel(this.upgrade);
   }
 
   private release(): void {

@@ -34,22 +34,35 @@ export interface TimerTarget {
   onTimer(kind: number): void;
 }
 
-export class TimerEntry {
+/**
+ * A place in the queue. Whoever is told when it fires subclasses it (a session is its own heartbeat
+ * entry: no target field, no second object), or uses TimerEntry to name a target.
+ */
+export abstract class TimerNode {
+  /** Whole milliseconds (rounded up: never early), so that V8 keeps it unboxed (a double field costs a heap number per entry). */
   deadline = 0;
   /** @internal */ seq = 0;
   /** @internal */ list: TimerList | null = null;
-  /** @internal */ prev: TimerEntry | null = null;
-  /** @internal */ next: TimerEntry | null = null;
-  readonly target: TimerTarget;
-  constructor(
-    /** Told when the entry fires; null: the entry is its own target (a session is its own heartbeat entry). */
-    target: TimerTarget | null,
-    public kind: number,
-  ) {
-    this.target = target ?? (this as unknown as TimerTarget);
-  }
+  /** @internal */ prev: TimerNode | null = null;
+  /** @internal */ next: TimerNode | null = null;
+  constructor(public kind: number) {}
   get scheduled(): boolean {
     return this.list !== null;
+  }
+  /** Called by the queue when the entry is due, with the kind it was scheduled with. */
+  abstract onTimer(kind: number): void;
+}
+
+export class TimerEntry extends TimerNode {
+  constructor(
+    /** Told when the entry fires. */
+    readonly target: TimerTarget,
+    kind: number,
+  ) {
+    super(kind);
+  }
+  onTimer(kind: number): void {
+    this.target.onTimer(kind);
   }
 }
 
@@ -62,8 +75,8 @@ export function slackOf(delay: number): number {
 }
 
 class TimerList {
-  head: TimerEntry | null = null;
-  tail: TimerEntry | null = null;
+  head: TimerNode | null = null;
+  tail: TimerNode | null = null;
   readonly slack: number;
   constructor(readonly delay: number) {
     this.slack = slackOf(delay);
@@ -81,10 +94,10 @@ export class TimerQueue {
   constructor(readonly clock: Clock = systemClock) {}
 
   /** (Re)schedules the entry `delay` ms from now, with the given kind. */
-  schedule(entry: TimerEntry, delay: number, kind: number = entry.kind): void {
+  schedule(entry: TimerNode, delay: number, kind: number = entry.kind): void {
     if (entry.list !== null) this.unlink(entry);
     entry.kind = kind;
-    entry.deadline = this.clock.now() + delay;
+    entry.deadline = Math.ceil(this.clock.now() + delay);
     entry.seq = this.seq++;
     let list = this.lists.get(delay);
     if (list === undefined) {
@@ -102,7 +115,7 @@ export class TimerQueue {
     if (wake < this.armedFor) this.arm(wake);
   }
 
-  cancel(entry: TimerEntry): void {
+  cancel(entry: TimerNode): void {
     // The armed timer is left alone: a wake-up that finds nothing due just re-arms.
     if (entry.list !== null) this.unlink(entry);
   }
@@ -119,7 +132,7 @@ export class TimerQueue {
     this.armedFor = Infinity;
   }
 
-  private unlink(entry: TimerEntry): void {
+  private unlink(entry: TimerNode): void {
     const list = entry.list!;
     if (entry.prev) entry.prev.next = entry.next;
     else list.head = entry.next;
@@ -150,7 +163,7 @@ export class TimerQueue {
     // Due entries run in deadline order across lists (a late wake-up may find several lists due).
     // There are only a handful of lists (one per distinct delay), so a linear pick is cheap.
     for (;;) {
-      let next: TimerEntry | null = null;
+      let next: TimerNode | null = null;
       for (const list of this.lists.values()) {
         const head = list.head;
         if (head !== null && head.deadline <= now && head.seq < lastSeq && (next === null || head.deadline < next.deadline)) next = head;
@@ -158,7 +171,7 @@ export class TimerQueue {
       if (next === null) break;
       this.unlink(next);
       try {
-        next.target.onTimer(next.kind);
+        next.onTimer(next.kind);
       } catch {
         // A target's failure must not stop the other deadlines; targets log their own errors.
       }

@@ -22,6 +22,10 @@ interface ClientExtra {
   queries?: Map<string, Record<string, string>>;
   /** Namespaces whose CONNECT waits for a recovery store's answer. */
   restoring?: Set<string>;
+  /** See Client.decoder. */
+  decoder?: PacketDecoder | null;
+  /** Scheduled while a binary packet's attachments are pending (see Client.awaitAttachments). */
+  attachmentTimer?: TimerEntry;
 }
 
 /** A `call()` waiting for its acknowledgement; the shared timer queue times it out. */
@@ -196,14 +200,7 @@ const ATTACHMENT_TIMER = 1;
 
 /** One connection. It is its own NamespaceSlots (`sockets`), one object fewer per connection. */
 export class Client extends NamespaceSlots implements TimerTarget {
-  /**
-   * A decoder of its own only while a binary packet's attachments are pending; otherwise the
-   * server's shared one serves (see Server.decoderOf): idle connections hold no decoder.
-   */
-  decoder: PacketDecoder | null = null;
   private connectTimer: TimerEntry | null;
-  /** Scheduled while a binary packet's attachments are pending (see awaitAttachments). */
-  private attachmentTimer: TimerEntry | null = null;
   private _environ: Environ | null = null;
   /** What few connections need, in one field that stays null for the others. */
   private extra: ClientExtra | null = null;
@@ -216,6 +213,18 @@ export class Client extends NamespaceSlots implements TimerTarget {
     super();
     this.connectTimer = new TimerEntry(this, 0);
     timers.schedule(this.connectTimer, connectTimeout);
+  }
+
+  /**
+   * A decoder of its own only while a binary packet's attachments are pending; otherwise the
+   * server's shared one serves (see Server.decoderOf): idle connections hold no decoder (nor a field for one).
+   */
+  get decoder(): PacketDecoder | null {
+    return this.extra?.decoder ?? null;
+  }
+  set decoder(decoder: PacketDecoder | null) {
+    if (decoder !== null) (this.extra ??= {}).decoder = decoder;
+    else if (this.extra !== null) this.extra.decoder = null;
   }
 
   /** The namespaces this connection joined. */
@@ -244,13 +253,14 @@ export class Client extends NamespaceSlots implements TimerTarget {
 
   /** A binary packet's text part arrived: its attachments must follow within `timeout` ms. */
   awaitAttachments(timeout: number): void {
-    this.attachmentTimer ??= new TimerEntry(this, ATTACHMENT_TIMER);
-    this.timers.schedule(this.attachmentTimer, timeout);
+    const extra = (this.extra ??= {});
+    this.timers.schedule((extra.attachmentTimer ??= new TimerEntry(this, ATTACHMENT_TIMER)), timeout);
   }
 
   /** The pending binary packet is complete (or dropped). */
   attachmentsDone(): void {
-    if (this.attachmentTimer !== null) this.timers.cancel(this.attachmentTimer);
+    const timer = this.extra?.attachmentTimer;
+    if (timer !== undefined) this.timers.cancel(timer);
   }
 
   stopTimers(): void {

@@ -53,6 +53,26 @@ test("headers(): every header back with its value, colons in values kept; none g
   assert.equal(new DetachedRequest("GET", "/", {}, "", false).header("host"), undefined);
 });
 
+test("the WebSocket key is kept apart: read back in its place; the rest, the URL and the address shared between requests", () => {
+  const make = (key: string) => {
+    const packer = new PackedHeaders();
+    packer.add("host", "a.test");
+    packer.add("sec-websocket-key", key);
+    packer.add("sec-websocket-version", "13");
+    return new DetachedRequest("GET", "/socket.io/?EIO=4&transport=" + "websocket", packer, "10.0." + "0.1", false);
+  };
+  const a = make("dGhlIHNhbXBsZSBub25jZQ==");
+  const b = make("");
+  assert.equal(a.header("sec-websocket-key"), "dGhlIHNhbXBsZSBub25jZQ==");
+  assert.equal(b.header("sec-websocket-key"), "", "an empty key");
+  assert.equal(a.header("sec-websocket-version"), "13");
+  assert.deepEqual(Object.entries(a.headers()), [["host", "a.test"], ["sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="], ["sec-websocket-version", "13"]]);
+  assert.deepEqual(b.headers(), { host: "a.test", "sec-websocket-key": "", "sec-websocket-version": "13" });
+  const twice = new DetachedRequest("GET", "/", { "Sec-WebSocket-Key": "k1", "sec-websocket-key": "k2" }, "", false);
+  assert.equal(twice.header("sec-websocket-key"), "k1", "the first one, as before");
+  assert.deepEqual(new DetachedRequest("GET", "/", { host: "h" }, "", false).header("sec-websocket-key"), undefined);
+});
+
 test("PackedHeaders: added names as given, in order; a DetachedRequest built from it reads them back", () => {
   const packer = new PackedHeaders();
   packer.add("host", "a.test");

@@ -11,7 +11,6 @@ import type { SessionHost } from "../session-host.js";
 import type { EngineProtocol } from "../options.js";
 
 export class WebSocketTransport implements ProbeTransport {
-  readonly name = "websocket" as const;
   socket: EngineSocket | null = null;
   /** True until the session switches to this transport (only for upgrades from polling). */
   probe: boolean;
@@ -35,6 +34,11 @@ export class WebSocketTransport implements ProbeTransport {
    */
   get peer(): WebSocketPeer | undefined {
     return this.protocol === 4 ? this.ws : undefined;
+  }
+
+  /** On the prototype rather than a field per transport. */
+  get name(): "websocket" {
+    return "websocket";
   }
 
   get writable(): boolean {
