@@ -3,7 +3,7 @@
 
 import { OutPacket } from "./out-packet.js";
 import { PacketType, type Packet } from "./protocol/packet.js";
-import { TimerEntry, TimerNode, type TimerTarget } from "./timers.js";
+import { TimerEntry, TimerNode, type TimerQueue, type TimerTarget } from "./timers.js";
 import type { EngineRequest, WebSocketPeer } from "./http.js";
 import type { SessionHost } from "./session-host.js";
 import type { EngineProtocol, TransportName } from "./options.js";
@@ -135,6 +135,11 @@ export class EngineSocket extends TimerNode implements TimerTarget {
   private awaitClientPing(): void {
     const o = this.host.options;
     this.host.timers.schedule(this, o.pingInterval + o.pingTimeout, Timer.PongTimeout);
+  }
+
+  /** The server's timer queue (the layer above schedules its per-connection deadlines there). */
+  get timers(): TimerQueue {
+    return this.host.timers;
   }
 
   /** The request that opened the session (handshake GET or WebSocket upgrade). */

@@ -143,22 +143,24 @@ function nodeFrame(frame: OutFrame): Buffer {
   return built.bytes;
 }
 
-/** A WebSocket from `ws`, seen as the engine's peer. */
+/** Each frame through ws.send (permessage-deflate compresses per socket). */
+function sendEach(ws: WebSocket, frames: readonly OutFrame[], compress: boolean): void {
+  for (const frame of frames) {
+    const data = frame.frame;
+    ws.send(data, { binary: typeof data !== "string", compress });
+  }
+}
+
+/** A WebSocket from `ws`, seen as the engine's peer (no permessage-deflate: see CompressingNodePeer). */
 class NodeWebSocketPeer implements WebSocketPeer {
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly compress: boolean,
-  ) {}
+  constructor(protected readonly ws: WebSocket) {}
 
   sendFrames(frames: readonly OutFrame[]): void {
     const ws = this.ws;
     if (ws.readyState !== 1) return;
     const raw = (ws as unknown as { _socket?: NetSocket })._socket;
-    if (this.compress || raw === undefined) {
-      for (const frame of frames) {
-        const data = frame.frame;
-        ws.send(data, { binary: typeof data !== "string", compress: this.compress });
-      }
+    if (raw === undefined) {
+      sendEach(ws, frames, false);
       return;
     }
     // Without permessage-deflate a frame is the same bytes for every recipient: build it once per
@@ -185,6 +187,13 @@ class NodeWebSocketPeer implements WebSocketPeer {
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
+  }
+}
+
+/** The peer when the server has permessage-deflate on: a subclass rather than a flag per socket. */
+class CompressingNodePeer extends NodeWebSocketPeer {
+  override sendFrames(frames: readonly OutFrame[]): void {
+    if (this.ws.readyState === 1) sendEach(this.ws, frames, true);
   }
 }
 
@@ -287,7 +296,7 @@ export class NodeEngineAdapter {
       ws.on("message", onWsMessage);
       ws.on("close", onWsClose);
       ws.on("error", onWsError);
-      ws[kTransport] = this.engine.acceptWebSocket(decision, new NodeWebSocketPeer(ws, this.compress));
+      ws[kTransport] = this.engine.acceptWebSocket(decision, this.compress ? new CompressingNodePeer(ws) : new NodeWebSocketPeer(ws));
     });
     socket.uncork();
   }

@@ -207,12 +207,16 @@ export class Client extends NamespaceSlots implements TimerTarget {
 
   constructor(
     readonly engine: EngineSocket,
-    private readonly timers: TimerQueue,
     connectTimeout: number,
   ) {
     super();
     this.connectTimer = new TimerEntry(this, 0);
-    timers.schedule(this.connectTimer, connectTimeout);
+    this.timers.schedule(this.connectTimer, connectTimeout);
+  }
+
+  /** The engine's timer queue (read through the session: no field per connection). */
+  private get timers(): TimerQueue {
+    return this.engine.timers;
   }
 
   /**

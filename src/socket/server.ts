@@ -563,7 +563,7 @@ export class Server<Listen extends EventsMap = DefaultEvents, Emit extends Event
 
   private readonly engineHandler: EngineHandler = {
     onOpen: (engine: EngineSocket) => {
-      const client = new Client(engine, this.engine.timers, this.connectTimeout);
+      const client = new Client(engine, this.connectTimeout);
       engine.data = client;
       // Socket.IO protocol v4 (Engine.IO v3 clients): the main namespace is joined with the
       // session, without a CONNECT from the client; its auth is the handshake's query.
