@@ -7,6 +7,6 @@ export type { EngineOptions, CorsOptions, CookieOptions, CompressionOptions, Tra
 export type { EngineRequest, HttpExchange, WebSocketPeer, OutFrame, BodyResult, Compressor, ResponseHeaders } from "./http.js";
 export { EngineErrorCode } from "./protocol/errors.js";
 export * as engineProtocol from "./protocol/packet.js";
-export { TimerQueue, TimerEntry, systemClock, type Clock, type TimerTarget } from "./timers.js";
+export { TimerQueue, TimerEntry, TimerNode, systemClock, type Clock, type TimerTarget } from "./timers.js";
 export { NodeEngineAdapter } from "../runtime/node.js";
 export { FetchEngineAdapter, WebSocketBinding, type FetchRuntime, type AcceptedUpgrade } from "../runtime/fetch.js";

@@ -54,12 +54,14 @@ export abstract class TimerNode {
 }
 
 export class TimerEntry extends TimerNode {
+  readonly target: TimerTarget;
   constructor(
-    /** Told when the entry fires. */
-    readonly target: TimerTarget,
+    /** Told when the entry fires; null: a subclass that overrides onTimer (TimerNode spares the field). */
+    target: TimerTarget | null,
     kind: number,
   ) {
     super(kind);
+    this.target = target ?? this;
   }
   onTimer(kind: number): void {
     this.target.onTimer(kind);
