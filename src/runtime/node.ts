@@ -67,17 +67,21 @@ class NodeRequest implements EngineRequest {
   }
 }
 
-class NodeExchange implements HttpExchange {
-  readonly request: NodeRequest;
+/** A request and its response; it is its own request (one object fewer per pending long-poll). */
+class NodeExchange extends NodeRequest implements HttpExchange {
   constructor(
     req: IncomingMessage,
     private readonly res: ServerResponse,
   ) {
-    this.request = new NodeRequest(req);
+    super(req);
+  }
+
+  get request(): NodeRequest {
+    return this;
   }
 
   readBody(limit: number): Promise<BodyResult> {
-    const req = this.request.raw;
+    const req = this.raw;
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
       this.stopUpload();
@@ -109,7 +113,7 @@ class NodeExchange implements HttpExchange {
   /** Stops reading an oversized upload: the response will say why, then the connection closes. */
   private stopUpload(): void {
     this.res.shouldKeepAlive = false;
-    this.request.raw.pause();
+    this.raw.pause();
   }
 
   respond(status: number, headers: ResponseHeaders, body: string | Uint8Array): void {
@@ -117,7 +121,7 @@ class NodeExchange implements HttpExchange {
     if (res.headersSent || res.writableEnded) return;
     res.writeHead(status, headers);
     res.end(body);
-    if (!res.shouldKeepAlive) res.once("finish", () => this.request.raw.socket.destroySoon?.());
+    if (!res.shouldKeepAlive) res.once("finish", () => this.raw.socket.destroySoon?.());
   }
 
   onAbort(listener: () => void): void {
