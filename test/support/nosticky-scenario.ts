@@ -85,6 +85,8 @@ export interface NoStickyReport {
   stableReconnects: string[];
   /** Broker messages published by the no-sticky layer, all servers. */
   brokerMessages: number;
+  /** Python clients that python-socketio 5.7 left disconnected for good, reconnected by the fixture as an application must. */
+  pythonRevived: number;
   failures: string[];
 }
 
@@ -147,6 +149,8 @@ interface ClientRecord {
   /** The session each phase began with (index in `sids`). */
   starts: Record<string, number>;
   drops: Drop[];
+  /** python-socketio 5.7 only: times the library left the client disconnected with no reconnect task and the fixture reconnected it. */
+  revived?: number;
 }
 
 /** The phase under way (null between phases), for the disconnects of the JavaScript clients. */
@@ -484,6 +488,7 @@ export async function runNoSticky(options: NoStickyRunOptions): Promise<NoSticky
       missedAcrossReconnect: { messages: checks[0].acrossReconnect + checks[1].acrossReconnect, clients: acrossReconnect.slice(0, 10) },
       stableReconnects,
       brokerMessages: stats.reduce((n, s) => n + s.published, 0),
+      pythonRevived: records.reduce((n, r) => n + (r.revived ?? 0), 0),
       failures,
     };
   } finally {
