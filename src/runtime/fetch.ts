@@ -6,7 +6,7 @@
 
 import type { EngineServer, UpgradeDecision } from "../engine/server.js";
 import { EngineErrorCode, engineErrorBody } from "../engine/protocol/errors.js";
-import { DetachedRequest, PackedHeaders, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
+import { DetachedRequest, PackedHeaders, shareString, type BodyResult, type EngineRequest, type HttpExchange, type ResponseHeaders, type WebSocketPeer } from "../engine/http.js";
 import type { WebSocketTransport } from "../engine/transports/websocket.js";
 import type { StaticFiles } from "./static.js";
 
@@ -44,23 +44,6 @@ export interface FetchRuntime {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
-
-/**
- * A handshake's URL and the client's address are kept for the session's life and most sessions
- * share them ("/socket.io/?EIO=4&transport=websocket", a proxy's address): kept once. Bounded, so
- * that unique values only pass through.
- */
-const shared = new Map<string, string>();
-const SHARED_MAX = 512;
-const SHARED_MAX_LENGTH = 128;
-
-function intern(value: string): string {
-  if (value.length > SHARED_MAX_LENGTH) return value;
-  const known = shared.get(value);
-  if (known !== undefined) return known;
-  if (shared.size < SHARED_MAX) shared.set(value, value);
-  return value;
-}
 
 /** A fetch Request as the engine sees it. */
 class FetchRequest implements EngineRequest {
@@ -333,7 +316,7 @@ export class FetchEngineAdapter {
   private routeEngine(request: Request, url: string, context: readonly unknown[]): Promise<Response | undefined> {
     const runtime = this.runtime;
     const handshake = url.indexOf("?sid=") === -1 && url.indexOf("&sid=") === -1;
-    const engineRequest = new FetchRequest(request, handshake ? intern(url) : url, intern(remoteAddressOf(request, context)), request.url.startsWith("https:"), handshake);
+    const engineRequest = new FetchRequest(request, handshake ? shareString(url) : url, shareString(remoteAddressOf(request, context)), request.url.startsWith("https:"), handshake);
     // Without a runtime upgrade, an upgrade request is an ordinary GET: the engine answers 400
     // (code 3), and polling clients simply stay on polling.
     if (runtime !== null && isWebSocketUpgrade(request)) {
